@@ -1,0 +1,55 @@
+"""What an article is once read from disk, whatever its file format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article of the corpus.
+
+    ``text`` holds the body only (no title, no boilerplate); paragraphs are separated by a
+    blank line (``"\\n\\n"``), and passages point into it by character offsets.
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    date: dt.date | None = None
+    url: str = ""
+    author: str = ""
+    topics: tuple[str, ...] = ()
+    path: str = ""  # file path relative to the corpus directory ("file.jsonl#3" for records)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return self.text.split("\n\n")
+
+
+def article_id(key: str) -> str:
+    """Stable, short id for an article from its location (relative path, record key).
+
+    Short so that it fits in Telegram callback data (64 bytes) with room to spare, and
+    derived from the location rather than the content so that an edited article keeps its id.
+    """
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A corpus file that could not be read, and why (shown to editors, never raised)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class CorpusScan:
+    """Result of reading a corpus directory."""
+
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
