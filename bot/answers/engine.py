@@ -1,0 +1,160 @@
+"""From a question to quotes: rank passages, keep the ones that really answer, cut quotes.
+
+The "no answer" decision is a coverage test: a passage answers only if it contains most of
+the question's information, measured as the share of the question's idf mass (each distinct
+term weighted by its idf; terms absent from the archive count with the highest idf) found in
+the passage. BM25 scores alone are not comparable across questions, so they cannot decide.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.answers.model import Answer, AnswerStatus, Citation, Quote
+from bot.search.index import Passage, SearchIndex
+from bot.text.analysis import Analyzer
+from bot.text.passages import paragraph_spans
+from bot.text.sentences import sentence_spans
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSettings:
+    max_question_chars: int = 1000
+    candidates: int = 100  # passages ranked before grouping
+    max_quotes: int = 12
+    quotes_per_article: int = 2
+    min_coverage: float = 0.5  # share of the question's idf mass a passage must contain
+    max_quote_sentences: int = 3
+    max_quote_chars: int = 600
+    duplicate_jaccard: float = 0.8  # passages this alike are one passage shown twice (reprints)
+    related_titles: int = 3
+
+
+class AnswerEngine:
+    """Answers questions from whatever index ``current_index`` returns at the time."""
+
+    def __init__(
+        self,
+        current_index: Callable[[], SearchIndex | None],
+        analyzer: Analyzer,
+        settings: AnswerSettings = AnswerSettings(),
+    ) -> None:
+        self._current_index = current_index
+        self.analyzer = analyzer
+        self.settings = settings
+
+    def ask(self, question: str) -> Answer:
+        question = " ".join(unicodedata.normalize("NFC", question).split())
+        s = self.settings
+        if not question:
+            return Answer(question, AnswerStatus.EMPTY)
+        if len(question) > s.max_question_chars:
+            return Answer(question, AnswerStatus.TOO_LONG)
+        terms = self.analyzer.terms(question)
+        if not terms:
+            return Answer(question, AnswerStatus.NO_TERMS)
+        index = self._current_index()
+        if index is None or len(index) == 0:
+            return Answer(question, AnswerStatus.NO_MATCH)
+        hits = index.search(terms, s.candidates)
+        weights = _term_weights(index, set(terms))
+        total = sum(weights.values())
+        quotes: list[Quote] = []
+        kept_terms: list[set[str]] = []
+        per_article: dict[str, int] = {}
+        for row, score in hits:
+            passage = index.passage(row)
+            passage_terms = set(index.passage_terms(row))
+            if sum(w for t, w in weights.items() if t in passage_terms) < s.min_coverage * total:
+                continue
+            if per_article.get(passage.article.id, 0) >= s.quotes_per_article:
+                continue
+            if any(_jaccard(passage_terms, other) >= s.duplicate_jaccard for other in kept_terms):
+                continue
+            quote = self._quote(passage, score, weights)
+            if any(q.citation.article_id == quote.citation.article_id and _overlaps(q, quote) for q in quotes):
+                continue
+            quotes.append(quote)
+            kept_terms.append(passage_terms)
+            per_article[passage.article.id] = per_article.get(passage.article.id, 0) + 1
+            if len(quotes) == s.max_quotes:
+                break
+        if quotes:
+            return Answer(question, AnswerStatus.ANSWERED, quotes)
+        return Answer(question, AnswerStatus.NO_MATCH, related=_related(index, hits, s.related_titles))
+
+    def _quote(self, passage: Passage, score: float, weights: dict[str, float]) -> Quote:
+        """The best 1-3 consecutive sentences: most idf mass, then fewest sentences."""
+        text = passage.text
+        spans = sentence_spans(text)
+        sentence_terms = [{t.term for t in self.analyzer.tokens(text[a:b])} for a, b in spans]
+        best_key, best = None, (0, len(spans) - 1)
+        for first in range(len(spans)):
+            covered: set[str] = set()
+            for last in range(first, min(first + self.settings.max_quote_sentences, len(spans))):
+                if last > first and spans[last][1] - spans[first][0] > self.settings.max_quote_chars:
+                    break
+                covered |= sentence_terms[last]
+                key = (sum(weights.get(t, 0.0) for t in covered), -(last - first))
+                if best_key is None or key > best_key:
+                    best_key, best = key, (first, last)
+        start = passage.start + spans[best[0]][0]
+        end = passage.start + spans[best[1]][1]
+        return self._make_quote(passage, start, end, score, weights)
+
+    def _make_quote(
+        self, passage: Passage, start: int, end: int, score: float, weights: dict[str, float]
+    ) -> Quote:
+        article = passage.article
+        limit = self.settings.max_quote_chars * 2  # one run-on "sentence" must not flood a reply
+        cut_after = False
+        if end - start > limit:
+            end = start + article.text[start : start + limit].rfind(" ")
+            cut_after = True
+        text = article.text[start:end]
+        paragraph_start, paragraph_end = next(
+            (a, b) for a, b in paragraph_spans(article.text) if a <= start < b
+        )
+        highlights = tuple((t.start, t.end) for t in self.analyzer.tokens(text) if t.term in weights)
+        return Quote(
+            text,
+            highlights,
+            score,
+            Citation.of(article, passage.paragraph),
+            start,
+            end,
+            cut_before=start > paragraph_start,
+            cut_after=cut_after or end < paragraph_end,
+        )
+
+
+def _term_weights(index: SearchIndex, terms: set[str]) -> dict[str, float]:
+    """idf of each distinct question term; unknown terms get the idf of a term seen nowhere."""
+    unseen = math.log(len(index) + 0.5) - math.log(0.5)
+    weights = {}
+    for term in terms:
+        idf = index.idf(term)
+        weights[term] = max(unseen if idf is None else idf, 0.0)
+    return weights
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _overlaps(a: Quote, b: Quote) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _related(index: SearchIndex, hits: list[tuple[int, float]], limit: int) -> list[Citation]:
+    """Articles of the best partial matches: 'closest titles' for an unanswered question."""
+    seen: dict[str, Citation] = {}
+    for row, _ in hits:
+        passage = index.passage(row)
+        seen.setdefault(passage.article.id, Citation.of(passage.article, passage.paragraph))
+        if len(seen) == limit:
+            break
+    return list(seen.values())

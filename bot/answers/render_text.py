@@ -1,0 +1,49 @@
+"""Plain-text rendering of answers, for the command line and the local console chat."""
+
+from __future__ import annotations
+
+from bot.answers.model import Answer, AnswerStatus, Citation, Quote
+
+# What each unanswered status tells the reader; the Telegram front end reuses these.
+STATUS_MESSAGES = {
+    AnswerStatus.EMPTY: "Please type a question, e.g. “What did Pompeo accuse TikTok of?”",
+    AnswerStatus.TOO_LONG: "That question is too long. Please ask in fewer words (up to 1,000 characters).",
+    AnswerStatus.NO_TERMS: "I could not find any searchable words in that. Try a question with names or topics.",
+    AnswerStatus.NO_MATCH: "Nothing in the articles answers this.",
+}
+
+
+def format_date(citation: Citation) -> str:
+    return f"{citation.date.day} {citation.date:%b %Y}" if citation.date else ""
+
+
+def citation_line(citation: Citation) -> str:
+    """"Title · Source · 16 Aug 2020 · ¶5" (empty fields left out)."""
+    parts = [citation.title, citation.source, format_date(citation), f"¶{citation.paragraph}"]
+    return " · ".join(p for p in parts if p)
+
+
+def quoted_text(quote: Quote, mark: tuple[str, str] = ("", "")) -> str:
+    """The quote with ellipses where the paragraph goes on and ``mark`` around matched terms."""
+    out, pos = [], 0
+    for start, end in quote.highlights:
+        out += [quote.text[pos:start], mark[0], quote.text[start:end], mark[1]]
+        pos = end
+    out.append(quote.text[pos:])
+    return ("…" if quote.cut_before else "") + "".join(out) + ("…" if quote.cut_after else "")
+
+
+def render_answer(answer: Answer, mark: tuple[str, str] = ("", "")) -> str:
+    if not answer.answered:
+        lines = [STATUS_MESSAGES[answer.status]]
+        if answer.related:
+            lines.append("Closest articles:")
+            lines += [f"  - {citation_line(c)}" for c in answer.related]
+        return "\n".join(lines)
+    blocks = []
+    for n, quote in enumerate(answer.quotes, start=1):
+        block = f"[{n}] “{quoted_text(quote, mark)}”\n    — {citation_line(quote.citation)}"
+        if quote.citation.url:
+            block += f"\n    {quote.citation.url}"
+        blocks.append(block)
+    return "\n\n".join(blocks)

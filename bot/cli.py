@@ -1,0 +1,152 @@
+"""Command line: ``python bot.py [run|ask|index|eval|console]``.
+
+``run`` (the default) starts the Telegram bot when a token is configured, else the local
+console chat on a terminal. The other commands use the same core without Telegram.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from bot.answers.render_text import render_answer
+from bot.config import Config, load_config
+from bot.errors import ConfigError
+from bot.search.lifecycle import ReloadReport
+from bot.services import Archive
+
+log = logging.getLogger("bot")
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, shown only for large corpora on a terminal."""
+
+    def __init__(self, label: str, minimum: int = 500) -> None:
+        self.label, self.minimum, self._last = label, minimum, 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < self.minimum or not sys.stderr.isatty():
+            return
+        now = time.monotonic()
+        if done != total and now - self._last < 0.1:
+            return
+        self._last = now
+        filled = int(30 * done / total)
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def print_report(report: ReloadReport) -> None:
+    print(f"articles: {report.articles}")
+    print(f"passages: {report.passages}")
+    if report.rebuilt:
+        print(f"added: {len(report.added)}, changed: {len(report.changed)}, removed: {len(report.removed)}")
+    else:
+        print("corpus unchanged: stored index loaded")
+    print(f"skipped files: {len(report.skipped)}")
+    for skipped in report.skipped:
+        print(f"  {skipped.path}: {skipped.reason}")
+    print(f"time: {report.seconds:.2f} s")
+
+
+def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    archive, _ = Archive.open(config, ProgressBar("indexing"))
+    answer = archive.engine.ask(" ".join(args.question))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
+def cmd_index(config: Config, args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    archive, report = Archive.open(config, ProgressBar("indexing"))
+    if args.rebuild and not report.rebuilt:
+        report = archive.manager.reload(ProgressBar("indexing"))
+    report.seconds = time.perf_counter() - started
+    print_report(report)
+    return 0
+
+
+def cmd_eval(config: Config, args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate_beir, evaluate_qa, load_beir, load_qa
+
+    if args.beir:
+        results = evaluate_beir(load_beir(args.beir, args.split))
+    else:
+        corpus_config = Config(corpus_dir=args.corpus, data_dir=config.data_dir / "eval")
+        archive, report = Archive.open(corpus_config, ProgressBar("indexing"))
+        print(f"articles: {report.articles}, passages: {report.passages}")
+        results = evaluate_qa(archive.engine, load_qa(args.qa), args.reply_quotes)
+    for name, value in results.items():
+        print(f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}")
+    return 0
+
+
+def cmd_console(config: Config, args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console(config)
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    if config.token:
+        from bot.telegram_app.run import run_telegram
+
+        return run_telegram(config)
+    if sys.stdin.isatty():
+        print("No TELEGRAM_BOT_TOKEN set: starting the local console chat (Ctrl-D to quit).\n")
+        return cmd_console(config, args)
+    print(
+        "No TELEGRAM_BOT_TOKEN set and no terminal to chat on.\n"
+        "Set TELEGRAM_BOT_TOKEN (see .env.example) to run the Telegram bot, or try\n"
+        '  python bot.py ask "What did Pompeo accuse TikTok of?"',
+        file=sys.stderr,
+    )
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Newsroom Q&A bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Telegram bot (or the console chat without a token)")
+    sub.add_parser("console", help="chat with the bot locally in this terminal")
+    ask = sub.add_parser("ask", help="answer one question from the corpus")
+    ask.add_argument("question", nargs="+")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    index = sub.add_parser("index", help="build or update the search index")
+    index.add_argument("--rebuild", action="store_true", help="rescan even if nothing changed")
+    ev = sub.add_parser("eval", help="measure retrieval (BEIR) or answers (QA file)")
+    group = ev.add_mutually_exclusive_group(required=True)
+    group.add_argument("--beir", type=Path, metavar="DIR", help="BEIR folder (corpus, queries, qrels)")
+    group.add_argument("--qa", type=Path, metavar="FILE", help='JSONL of {"question", "answers"}')
+    ev.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    ev.add_argument("--corpus", type=Path, help="corpus directory for --qa")
+    ev.add_argument("--reply-quotes", type=int, default=3, help="quotes in the first reply")
+    return parser
+
+
+COMMANDS = {"ask": cmd_ask, "index": cmd_index, "eval": cmd_eval, "console": cmd_console, "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "eval" and args.qa and not args.corpus:
+        parser.error("--qa needs --corpus DIR")
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return COMMANDS[args.command or "run"](config, args)

@@ -1,0 +1,122 @@
+"""Configuration, loaded once into a typed object from environment variables.
+
+``Config.from_mapping`` takes any mapping so tests pass a dict; ``load_config`` reads the
+process environment over an optional ``.env`` file. Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bot.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str | None = field(default=None, repr=False)  # never printed
+    api_url: str = DEFAULT_API_URL
+    admins: frozenset[int] = frozenset()
+    corpus_dir: Path = Path("corpus")
+    data_dir: Path = Path("data")
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    scan_interval: float | None = None  # seconds between automatic corpus scans
+    log_level: str = "INFO"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "bot.sqlite3"
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Config:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        token = get("TELEGRAM_BOT_TOKEN")
+        if token is not None and not _TOKEN_SHAPE.match(token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (expected '123456:ABC…' "
+                "as given by @BotFather)"
+            )
+        api_url = get("TELEGRAM_API_URL") or DEFAULT_API_URL
+        _check_url("TELEGRAM_API_URL", api_url)
+        webhook_url = get("BOT_WEBHOOK_URL")
+        if webhook_url:
+            _check_url("BOT_WEBHOOK_URL", webhook_url)
+        return cls(
+            token=token,
+            api_url=api_url,
+            admins=_parse_admins(get("BOT_ADMINS") or ""),
+            corpus_dir=Path(get("BOT_CORPUS_DIR") or "corpus"),
+            data_dir=Path(get("BOT_DATA_DIR") or "data"),
+            webhook_url=webhook_url,
+            webhook_listen=get("BOT_WEBHOOK_LISTEN") or "127.0.0.1",
+            webhook_port=_parse_number("BOT_WEBHOOK_PORT", get("BOT_WEBHOOK_PORT"), 8443, int),
+            webhook_secret=get("BOT_WEBHOOK_SECRET"),
+            scan_interval=_parse_number("BOT_SCAN_INTERVAL", get("BOT_SCAN_INTERVAL"), None, float),
+            log_level=(get("BOT_LOG_LEVEL") or "INFO").upper(),
+        )
+
+
+def _check_url(name: str, value: str) -> None:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+
+
+def _parse_admins(value: str) -> frozenset[int]:
+    admins = set()
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"BOT_ADMINS must be comma-separated Telegram user ids, got {part!r}")
+        admins.add(int(part))
+    return frozenset(admins)
+
+
+def _parse_number(name, value, default, kind):
+    if value is None:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines of a ``.env`` file (comments, blank lines and quotes handled)."""
+    values = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_config(env: Mapping[str, str] | None = None, dotenv: Path = Path(".env")) -> Config:
+    """The environment wins over ``.env``, so deployments can override a developer's file."""
+    return Config.from_mapping({**read_dotenv(dotenv), **(os.environ if env is None else env)})

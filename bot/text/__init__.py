@@ -1,0 +1,1 @@
+"""Text processing shared by passages and questions: sentences, passages, analysis."""

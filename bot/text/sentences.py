@@ -1,0 +1,41 @@
+"""Sentence boundaries, offline.
+
+NLTK's pretrained Punkt models are downloadable data (``punkt``/``punkt_tab``) that cannot be
+fetched here, so the project builds Punkt from parameters it ships: abbreviations common in
+news (titles, months, states, corporate suffixes) and single-letter initials. ``nltk.download``
+is never called.
+"""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+# Lower-case, without the final period, as Punkt stores them ("u.s" for "U.S."). Words that
+# also end sentences as ordinary words ("no", "ill", "sun", "miss") are left out on purpose.
+NEWS_ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof rev hon st sr jr messrs mme mlle sen rep gov gen lt col maj capt cmdr
+    adm sgt cpl pvt supt insp det atty pres vp sec treas amb fr sis
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    tue tues thu thur thurs
+    inc corp co ltd plc llc bros assn dept univ natl intl govt
+    ala ariz calif colo conn fla ga kan ky md mich minn mont neb nev okla tenn tex va vt wis wyo
+    u.s u.k u.n e.u u.s.a u.a.e d.c n.y l.a p.m a.m e.g i.e etc vs cf al approx
+    vol fig pp eds ibid mt ft sq km kg lb oz
+    """.split()
+) | frozenset(string.ascii_lowercase)  # initials: "John F. Kennedy", "J. K. Rowling"
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> PunktSentenceTokenizer:
+    params = PunktParameters()
+    params.abbrev_types = set(NEWS_ABBREVIATIONS)
+    return PunktSentenceTokenizer(params)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` character spans of the sentences of ``text`` (whitespace excluded)."""
+    return list(_tokenizer().span_tokenize(text))
