@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import datetime as dt
+import time
+from dataclasses import dataclass, field
 
+from bot.alerts.queue import queue_alerts
 from bot.answers.engine import AnswerEngine
 from bot.config import Config
 from bot.search.index import Progress
 from bot.search.lifecycle import IndexManager, ReloadReport
+from bot.store import (
+    ActivityLog,
+    AlertOutbox,
+    QueueResult,
+    StoreConnection,
+    StoredQueries,
+    SubscriptionStore,
+    open_database,
+)
 from bot.text.analysis import Analyzer
 
 
@@ -24,3 +37,73 @@ class Archive:
         manager = IndexManager(config.corpus_dir, config.index_dir, analyzer)
         report = manager.open(progress)
         return cls(manager, AnswerEngine(lambda: manager.index, analyzer)), report
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a chat front end needs: the archive and the bot's database."""
+
+    config: Config
+    archive: Archive
+    db: StoreConnection
+    subscriptions: SubscriptionStore
+    outbox: AlertOutbox
+    activity: ActivityLog
+    queries: StoredQueries
+    started_at: float = field(default_factory=time.time)
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    def open(cls, config: Config) -> Services:
+        """Open the index (building it if needed) and the database; blocking."""
+        archive, _ = Archive.open(config)
+        db = open_database(config.database_path)
+        services = cls(
+            config,
+            archive,
+            db,
+            SubscriptionStore(db),
+            AlertOutbox(db),
+            ActivityLog(db),
+            StoredQueries(db),
+        )
+        services.outbox.recover()  # alerts a killed process left mid-send are due again
+        services.queue_alerts()  # the first start only records the corpus as seen
+        return services
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def engine(self) -> AnswerEngine:
+        return self.archive.engine
+
+    @property
+    def index(self):
+        return self.archive.manager.index
+
+    def queue_alerts(self) -> QueueResult:
+        return queue_alerts(self.index, self.engine.analyzer, self.subscriptions, self.outbox)
+
+    async def reload(self, progress: Progress | None = None) -> tuple[ReloadReport, QueueResult]:
+        """Rebuild off the event loop (questions keep being answered), then queue alerts.
+
+        Serialised: a second reload waits for the first and then rescans.
+        """
+        async with self.reload_lock:
+            report = await asyncio.to_thread(self.archive.manager.reload, progress)
+            return report, await asyncio.to_thread(self.queue_alerts)
+
+    def stats(self, today: dt.date | None = None) -> dict[str, object]:
+        index = self.index
+        today = today or dt.datetime.now(dt.UTC).date()
+        return {
+            "articles": len(index.articles),
+            "passages": len(index),
+            **self.activity.question_counts(today),
+            "index_age_s": time.time() - index.built_at,
+            "uptime_s": time.time() - self.started_at,
+            "subscribers": self.subscriptions.count_subscribers(),
+            "topics": self.subscriptions.count_topics(),
+            **{f"alerts_{k}": v for k, v in self.outbox.counts().items()},
+        }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.answers.model import Answer, AnswerStatus, Citation, Quote
 
 # What each unanswered status tells the reader; the Telegram front end reuses these.
@@ -13,13 +15,14 @@ STATUS_MESSAGES = {
 }
 
 
-def format_date(citation: Citation) -> str:
-    return f"{citation.date.day} {citation.date:%b %Y}" if citation.date else ""
+def format_date(date: dt.date | None) -> str:
+    """"16 Aug 2020", or "" for an undated article."""
+    return f"{date.day} {date:%b %Y}" if date else ""
 
 
 def citation_line(citation: Citation) -> str:
     """"Title · Source · 16 Aug 2020 · ¶5" (empty fields left out)."""
-    parts = [citation.title, citation.source, format_date(citation), f"¶{citation.paragraph}"]
+    parts = [citation.title, citation.source, format_date(citation.date), f"¶{citation.paragraph}"]
     return " · ".join(p for p in parts if p)
 
 

@@ -118,6 +118,30 @@ class SearchIndex:
         row = self._article_rows.get(article_id)
         return None if row is None else self.articles[row]
 
+    def article_rows(self, article_id: str) -> range:
+        """Passage rows of an article (contiguous, in article order); empty if unknown."""
+        row = self._article_rows.get(article_id)
+        if row is None:
+            return range(0)
+        return range(*np.searchsorted(self.passages.article, [row, row + 1]).tolist())
+
+    def article_scores(self, article_id: str, terms: Sequence[str]) -> np.ndarray:
+        """BM25 scores of one article's passages only, from the postings (no full scan)."""
+        rows = self.article_rows(article_id)
+        scores = np.zeros(len(rows), np.float64)
+        p = self.postings
+        for t in self.query_ids(terms):
+            lo, hi = int(p.indptr[t]), int(p.indptr[t + 1])
+            docs = p.indices[lo:hi]
+            a, b = np.searchsorted(docs, [rows.start, rows.stop]).tolist()
+            scores[np.asarray(docs[a:b]) - rows.start] += p.weights[lo + a : lo + b]
+        return scores
+
+    def article_mentions(self, article_id: str, terms: Sequence[str]) -> bool:
+        """Whether any of ``terms`` occurs in the article (title or text)."""
+        wanted = set(terms)
+        return any(not wanted.isdisjoint(self.passage_terms(r)) for r in self.article_rows(article_id))
+
     def idf(self, term: str) -> float | None:
         i = self.term_ids.get(term)
         return None if i is None else float(self.postings.idf[i])
@@ -148,8 +172,7 @@ def _cached(previous: SearchIndex | None) -> dict[str, tuple[SearchIndex, int]]:
 
 def _previous_analysis(index: SearchIndex, row: int) -> _AnalysedArticle:
     t = index.passages
-    # An article's passages are contiguous rows, in article order.
-    rows = range(*np.searchsorted(t.article, [row, row + 1]).tolist())
+    rows = index.article_rows(index.articles[row].id)
     spans = [(int(t.paragraph[i]), int(t.start[i]), int(t.end[i])) for i in rows]
     return _AnalysedArticle(spans, [index.passage_terms(i) for i in rows])
 

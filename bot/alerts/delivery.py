@@ -1,0 +1,141 @@
+"""Delivering queued alerts at Telegram's rates, each exactly once.
+
+The outbox (``bot.store.alerts``) is the source of truth; this loop claims due rows, paces
+sends (about 30 messages/s overall, 1/s per chat, 20/min per group) and records each outcome
+at once, so a crash at any point resumes where it stopped. The sending itself is a callable,
+so this module knows nothing of Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.store import AlertOutbox, OutboxRow, SubscriptionStore
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"  # flood control or a passing network error: try again later
+    GONE = "gone"  # blocked, kicked, chat deleted: deactivate the chat
+    MIGRATED = "migrated"  # group became a supergroup: follow it
+    FAILED = "failed"  # this message can never be sent
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outcome: Outcome
+    message_id: int | None = None
+    retry_after: float = 0.0
+    new_chat_id: int | None = None
+    error: str = ""
+
+
+Send = Callable[[OutboxRow], Awaitable[SendResult]]
+
+
+class RateLimiter:
+    """Reserves send slots: a global spacing, and a per-chat one (longer for groups)."""
+
+    def __init__(
+        self,
+        per_second: float = 28.0,  # under Telegram's ~30/s, leaving room for replies
+        chat_interval: float = 1.0,
+        group_interval: float = 3.0,  # 20 per minute
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.global_interval = 1.0 / per_second
+        self.chat_interval = chat_interval
+        self.group_interval = group_interval
+        self._clock = clock
+        self._next_global = 0.0
+        self._next_chat: dict[int, float] = {}
+
+    def reserve(self, chat_id: int) -> float:
+        """Book the earliest slot for ``chat_id``; returns the seconds to wait for it."""
+        now = self._clock()
+        interval = self.group_interval if chat_id < 0 else self.chat_interval
+        slot = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
+        self._next_global = slot + self.global_interval
+        self._next_chat[chat_id] = slot + interval
+        return slot - now
+
+    def hold_chat(self, chat_id: int, seconds: float) -> None:
+        """Telegram said ``retry_after``: nothing more to that chat before then."""
+        until = self._clock() + seconds
+        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), until)
+
+
+@dataclass(slots=True)
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    gone: int = 0
+    migrated: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class AlertDelivery:
+    """Drains the outbox through ``send``; one drain at a time."""
+
+    def __init__(
+        self,
+        outbox: AlertOutbox,
+        subscriptions: SubscriptionStore,
+        send: Send,
+        limiter: RateLimiter | None = None,
+        batch_size: int = 60,
+    ) -> None:
+        self.outbox = outbox
+        self.subscriptions = subscriptions
+        self.send = send
+        self.limiter = limiter or RateLimiter()
+        self.batch_size = batch_size
+        self._lock = asyncio.Lock()
+
+    async def drain(self) -> DeliveryStats:
+        """Send every due alert; returns when none is due (retries wait for the next drain)."""
+        stats = DeliveryStats()
+        async with self._lock:
+            while rows := self.outbox.claim_batch(self.batch_size):
+                await asyncio.gather(*(self._deliver(row, stats) for row in rows))
+        return stats
+
+    async def _deliver(self, row: OutboxRow, stats: DeliveryStats) -> None:
+        await asyncio.sleep(self.limiter.reserve(row.chat_id))
+        try:
+            result = await self.send(row)
+        except Exception as exc:  # a bug or an unexpected error: retry later, do not stall
+            log.exception("alert %s to chat %s failed", row.article_id, row.chat_id)
+            result = SendResult(Outcome.RETRY, retry_after=30.0, error=repr(exc))
+        self._record(row, result, stats)
+
+    def _record(self, row: OutboxRow, result: SendResult, stats: DeliveryStats) -> None:
+        match result.outcome:
+            case Outcome.SENT:
+                self.outbox.mark_sent(row.id, result.message_id)
+                stats.sent += 1
+            case Outcome.RETRY:
+                self.limiter.hold_chat(row.chat_id, result.retry_after)
+                self.outbox.mark_retry(row.id, result.retry_after, result.error)
+                stats.retried += 1
+            case Outcome.GONE:
+                self.subscriptions.deactivate(row.chat_id, result.error or "unreachable")
+                stats.gone += 1
+            case Outcome.MIGRATED:
+                # Back to pending first, so the move takes the row along to the new chat id.
+                self.outbox.mark_retry(row.id, 0.0, result.error)
+                if result.new_chat_id is not None:
+                    self.subscriptions.migrate_chat(row.chat_id, result.new_chat_id)
+                stats.migrated += 1
+            case Outcome.FAILED:
+                self.outbox.mark_failed(row.id, result.error)
+                stats.failed += 1
+                stats.errors.append(result.error)

@@ -1,0 +1,52 @@
+"""HTML pages, through trafilatura's main-content extraction.
+
+trafilatura already knows nav bars, footers, og:/article: meta tags and JSON-LD; it works
+on the string it is given and never touches the network (no ``fetch_url`` here).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePosixPath
+
+import trafilatura
+
+from .dates import parse_date
+from .model import Article, ArticleError, article_id
+from .plaintext import clean_inline
+
+# trafilatura and its helpers log every page they reject, up to ERROR level ("empty HTML
+# tree"); each of those also becomes a SkippedFile reason, so the log lines are only noise.
+for _name in ("trafilatura", "htmldate", "courlan", "justext"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+
+def read_html(text: str, relpath: str) -> Article:
+    """The main article of an HTML page; trafilatura outputs one paragraph per line."""
+    document = trafilatura.bare_extraction(
+        text,
+        with_metadata=True,
+        include_comments=False,
+        include_images=False,
+        include_links=False,
+    )
+    if document is None or not document.text:
+        raise ArticleError("no main text found in the HTML")
+    title = clean_inline(document.title or "")
+    paragraphs = [p for p in map(clean_inline, document.text.split("\n")) if p]
+    if paragraphs and paragraphs[0] == title:
+        paragraphs.pop(0)
+    if not paragraphs:
+        raise ArticleError("no body text besides the title")
+    topics = map(clean_inline, [*(document.categories or []), *(document.tags or [])])
+    return Article(
+        id=article_id(relpath),
+        title=title or PurePosixPath(relpath).stem.replace("_", " "),
+        text="\n\n".join(paragraphs),
+        source=clean_inline(document.sitename or ""),
+        date=parse_date(document.date),
+        url=document.url or "",
+        author=clean_inline(document.author or ""),
+        topics=tuple(dict.fromkeys(t for t in topics if t)),
+        path=relpath,
+    )

@@ -1,0 +1,102 @@
+"""Markdown articles with optional YAML front matter.
+
+The body is reduced to plain text because it is quoted back to readers in Telegram: link
+text stays and URLs go, images go, emphasis markers go, headings and list items become
+paragraphs of their own, code is kept as text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+import yaml
+
+from .model import Article, ArticleError
+from .plaintext import clean_inline, normalise_body
+from .records import article_from_fields
+
+_FRONT_MATTER = re.compile(
+    r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*$\n?", re.DOTALL | re.MULTILINE
+)
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_HEADING = re.compile(r"^\s{0,3}(?P<level>#{1,6})\s+(?P<text>.*?)(?:\s+#+)?\s*$")
+_RULE = re.compile(r"^\s{0,3}(?:[-*_=]\s*){3,}$")  # also setext heading underlines
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
+_QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
+_LINK_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+")
+_INLINE = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
+    (re.compile(r"\[\^[^\]]+\]"), ""),  # footnote references
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url)
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),  # autolinks
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])"), r"\1"),
+    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
+]
+
+
+def read_markdown(text: str, relpath: str) -> Article:
+    """The article in a Markdown file; the title comes from the front matter, else the
+    first level-1 heading, else the file name. That heading leaves the body when it is
+    the title (or repeats it), since the body must not start with the title."""
+    fields, body = _split_front_matter(text)
+    lines, h1 = _plain_lines(body)
+    title = ""
+    if h1 is not None and clean_inline(str(fields.get("title") or lines[h1])) == clean_inline(
+        lines[h1]
+    ):
+        title = clean_inline(lines.pop(h1))
+    if not (body_text := normalise_body("\n".join(lines))):
+        raise ArticleError("no body text")
+    fallback = title or PurePosixPath(relpath).stem.replace("_", " ")
+    return article_from_fields(fields, body_text, relpath, fallback_title=fallback)
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        fields = yaml.safe_load(match["yaml"])
+    except yaml.YAMLError as error:
+        raise ArticleError(f"invalid front matter: {' '.join(str(error).split())}") from None
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        raise ArticleError("invalid front matter: expected 'key: value' lines")
+    return {str(key).lower(): value for key, value in fields.items()}, text[match.end() :]
+
+
+def _plain_lines(body: str) -> tuple[list[str], int | None]:
+    """Body lines with Markdown syntax removed, and the index of the first level-1 heading.
+    Headings and list items get blank lines around them so they stay separate paragraphs."""
+    lines: list[str] = []
+    h1: int | None = None
+    in_code = False
+    for line in body.replace("\r\n", "\n").split("\n"):
+        if _FENCE.match(line):
+            in_code = not in_code
+            lines.append("")
+        elif in_code:
+            lines.append(line)
+        elif heading := _HEADING.match(line):
+            if h1 is None and len(heading["level"]) == 1:
+                h1 = len(lines) + 1
+            lines += ["", _inline(heading["text"]), ""]
+        elif _RULE.match(line) or _LINK_DEFINITION.match(line):
+            lines.append("")
+        elif item := _LIST_ITEM.match(line):
+            lines += ["", _inline(line[item.end() :])]
+        else:
+            lines.append(_inline(_QUOTE.sub("", line)))
+    return lines, h1
+
+
+def _inline(text: str) -> str:
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    return text

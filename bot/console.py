@@ -1,0 +1,97 @@
+"""A local chat in the terminal with the same core and commands as the Telegram bot, so a
+newcomer sees it work without a token. The local user is treated as an admin."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.answers.model import Answer
+from bot.answers.render_text import render_answer
+from bot.commands import COMMANDS, help_text, reload_text, stats_text
+from bot.config import Config
+from bot.services import Services
+
+PAGE = 3
+BOLD = ("\033[1m", "\033[0m")
+
+
+class Console:
+    """One conversation: reads lines, writes replies. Separate from I/O for tests."""
+
+    def __init__(self, services: Services, write: Callable[[str], None], mark=("", "")) -> None:
+        self.services = services
+        self.write = write
+        self.mark = mark
+        self._last: Answer | None = None
+        self._shown = 0
+
+    def handle(self, line: str) -> None:
+        line = line.strip()
+        if not line.startswith("/"):
+            self._ask(line)
+            return
+        command, _, rest = line[1:].partition(" ")
+        command = command.split("@")[0].casefold()
+        handler = {
+            "ask": lambda: self._ask(rest) if rest.strip() else self.write("Usage: /ask <question>"),
+            "more": self._more,
+            "start": lambda: self.write(help_text(is_admin=True)),
+            "help": lambda: self.write(help_text(is_admin=True)),
+            "latest": self._latest,
+            "reload": self._reload,
+            "stats": lambda: self.write(stats_text(self.services.stats())),
+        }.get(command)
+        if handler is not None:
+            handler()
+        elif command in {c.name for c in COMMANDS}:
+            self.write("Alerts are delivered in Telegram: set TELEGRAM_BOT_TOKEN to use /" + command + ".")
+        else:
+            self.write(f"Unknown command /{command}. Try /help.")
+
+    def _ask(self, question: str) -> None:
+        answer = self.services.engine.ask(question)
+        self.services.activity.record_question(0, answer.answered)
+        self._last, self._shown = answer, 0
+        self._more()
+
+    def _more(self) -> None:
+        answer = self._last
+        if answer is None:
+            self.write("Ask a question first.")
+            return
+        if not answer.answered:
+            self.write(render_answer(answer))
+            return
+        if self._shown >= len(answer.quotes):
+            self.write("No more quotes.")
+            return
+        page = Answer(answer.question, answer.status, answer.quotes[self._shown : self._shown + PAGE])
+        self._shown += PAGE
+        text = render_answer(page, self.mark)
+        if self._shown < len(answer.quotes):
+            text += f"\n\n(/more for {len(answer.quotes) - self._shown} more)"
+        self.write(text)
+
+    def _latest(self) -> None:
+        articles = sorted(self.services.index.articles, key=lambda a: (a.date is not None, a.date or 0), reverse=True)
+        self.write("\n".join(f"- {a.title} · {a.source} · {a.date or ''}".rstrip(" ·") for a in articles[:8]))
+
+    def _reload(self) -> None:
+        report, queued = asyncio.run(self.services.reload())
+        self.write(reload_text(report, queued.queued))
+
+
+def run_console(config: Config, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    services = Services.open(config)
+    try:
+        console = Console(services, lambda text: print(text + "\n", file=stdout, flush=True),
+                          BOLD if stdout.isatty() else ("", ""))
+        console.write(f"{len(services.index.articles)} articles loaded. Ask a question, or /help.")
+        for line in stdin:
+            console.handle(line)
+    finally:
+        services.close()
+    return 0

@@ -1,0 +1,257 @@
+"""New-article alerts: which articles are new, and an outbox that delivers each alert once.
+
+Life of an alert row:
+
+* pending → sending: :meth:`AlertOutbox.claim_batch` leases it to a sender;
+* sending → sent: ``mark_sent``;
+* sending → pending: ``mark_retry``, ``recover()`` at start-up, or the lease expiring
+  (its sender died);
+* sending → failed: ``mark_failed``, or ``mark_retry`` once ``max_attempts`` are used up;
+* pending/sending → skipped: the chat was deactivated or unsubscribed from everything.
+
+Exactly once, honestly: ``UNIQUE(chat_id, article_id)`` means an alert is never queued twice,
+and an article id is marked seen in the same transaction that queues its alerts, so a crash
+can lose neither. What no local database can fix: if the process dies after Telegram accepted
+a message but before :meth:`AlertOutbox.mark_sent` commits, the row is sent again after
+recovery (one duplicate). The sender keeps that window small by calling ``mark_sent`` right
+after each successful send, which commits at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .db import StoreConnection, query, timestamp, transaction
+
+STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+_FIRST_SCAN_DONE = "articles_primed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A claimed alert: everything the sender needs to deliver it."""
+
+    id: int
+    chat_id: int
+    article_id: str
+    title: str
+    attempts: int  # including the one just claimed
+    silent: bool  # send with disable_notification
+
+
+@dataclass(frozen=True, slots=True)
+class QueueResult:
+    """What a corpus scan changed: the ids never seen before and the alerts queued for them."""
+
+    new_article_ids: list[str]
+    queued: int
+    first_scan: bool  # the scan that only recorded the existing corpus, announcing nothing
+
+
+def skip_pending_alerts(conn: StoreConnection, chat_id: int, reason: str) -> int:
+    """Give up on a chat's undelivered alerts (bot blocked, unsubscribed).
+
+    The caller holds a transaction (this is shared by several stores' write methods).
+
+    ``sending`` rows are included: a send in flight may still succeed, and ``mark_sent``
+    then records the truth.
+    """
+    return conn.execute(
+        "UPDATE alert_outbox SET status = 'skipped', last_error = ?, leased_until = NULL"
+        " WHERE chat_id = ? AND status IN ('pending', 'sending')",
+        (reason, chat_id),
+    ).rowcount
+
+
+class AlertOutbox:
+    """Articles already known, and the alerts waiting to be (or already) delivered."""
+
+    def __init__(
+        self, conn: StoreConnection, *, lease_seconds: float = 60.0, max_attempts: int = 5
+    ) -> None:
+        """``lease_seconds``: how long a claimed row belongs to its sender before it counts as
+        abandoned (the sender crashed) and may be claimed again. ``max_attempts``: sends tried
+        before ``mark_retry`` gives up and marks the row failed."""
+        self._conn = conn
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+
+    # -- new articles ---------------------------------------------------------------------
+
+    def queue_new_articles(
+        self,
+        articles: Iterable[tuple[str, str]],
+        recipients_for: Callable[[str], Iterable[int]],
+        now: float | None = None,
+    ) -> QueueResult:
+        """Mark never-seen ``(article_id, title)`` pairs seen and queue their alerts, atomically.
+
+        ``recipients_for(article_id)`` names the chats to alert (it runs inside the
+        transaction, so keep it quick); chats unknown or inactive are left out. The very first
+        call on a database records the whole corpus and queues nothing, so that starting the
+        bot on an existing archive does not announce all of it.
+        """
+        now = timestamp(now)
+        with transaction(self._conn) as conn:
+            first_scan = not conn.execute(
+                "SELECT 1 FROM meta WHERE key = ?", (_FIRST_SCAN_DONE,)
+            ).fetchone()
+            new_ids = [
+                article_id
+                for article_id, title in articles
+                if conn.execute(
+                    "INSERT OR IGNORE INTO articles_seen (article_id, first_seen_at, title)"
+                    " VALUES (?, ?, ?)",
+                    (article_id, now, title),
+                ).rowcount
+            ]
+            if first_scan:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)", (_FIRST_SCAN_DONE, str(now))
+                )
+                return QueueResult(new_article_ids=[], queued=0, first_scan=True)
+            pairs = (
+                (chat_id, article_id)
+                for article_id in new_ids
+                for chat_id in recipients_for(article_id)
+            )
+            queued = self._insert_pending(pairs, now)
+        return QueueResult(new_article_ids=new_ids, queued=queued, first_scan=False)
+
+    def record_new_articles(
+        self, articles: Iterable[tuple[str, str]], now: float | None = None
+    ) -> list[str]:
+        """Mark articles seen without alerting anyone; return the ids that were new.
+
+        For alerts use :meth:`queue_new_articles`: marking seen here and enqueueing later
+        would lose the alerts if the process died in between.
+        """
+        return self.queue_new_articles(articles, lambda _article_id: (), now).new_article_ids
+
+    def enqueue(self, pairs: Iterable[tuple[int, str]], now: float | None = None) -> int:
+        """Queue ``(chat_id, article_id)`` alerts for seen articles; return how many are new.
+
+        A pair queued before (whatever its status) is ignored: that is what makes delivery
+        exactly-once.
+        """
+        with transaction(self._conn):
+            return self._insert_pending(pairs, timestamp(now))
+
+    def _insert_pending(self, pairs: Iterable[tuple[int, str]], now: float) -> int:
+        return sum(
+            self._conn.execute(
+                "INSERT OR IGNORE INTO alert_outbox"
+                " (chat_id, article_id, status, next_attempt_at, created_at)"
+                " SELECT chat_id, ?, 'pending', ?, ? FROM chats WHERE chat_id = ? AND active = 1",
+                (article_id, now, now, chat_id),
+            ).rowcount
+            for chat_id, article_id in pairs
+        )
+
+    # -- delivery -------------------------------------------------------------------------
+
+    def claim_batch(self, limit: int, now: float | None = None) -> list[OutboxRow]:
+        """Lease up to ``limit`` due rows to the caller, oldest first, and return them.
+
+        Due means ``pending`` with ``next_attempt_at`` reached, or ``sending`` with an expired
+        lease (its sender died). Each claim counts as an attempt.
+        """
+        now = timestamp(now)
+        with transaction(self._conn) as conn:
+            rows = conn.execute(
+                "SELECT o.id, o.chat_id, o.article_id, a.title, o.attempts, c.silent"
+                " FROM alert_outbox AS o"
+                " JOIN chats AS c ON c.chat_id = o.chat_id"
+                " JOIN articles_seen AS a ON a.article_id = o.article_id"
+                " WHERE c.active = 1 AND ("
+                "   (o.status = 'pending' AND o.next_attempt_at <= :now)"
+                "   OR (o.status = 'sending' AND o.leased_until <= :now))"
+                " ORDER BY o.next_attempt_at, o.id LIMIT :limit",
+                {"now": now, "limit": limit},
+            ).fetchall()
+            conn.executemany(
+                "UPDATE alert_outbox SET status = 'sending', leased_until = ?,"
+                " attempts = attempts + 1 WHERE id = ?",
+                [(now + self.lease_seconds, row["id"]) for row in rows],
+            )
+        return [
+            OutboxRow(
+                id=row["id"],
+                chat_id=row["chat_id"],
+                article_id=row["article_id"],
+                title=row["title"],
+                attempts=row["attempts"] + 1,
+                silent=bool(row["silent"]),
+            )
+            for row in rows
+        ]
+
+    def mark_sent(self, row_id: int, message_id: int | None, now: float | None = None) -> None:
+        """Record a delivery; call right after each successful send (it commits at once)."""
+        with transaction(self._conn) as conn:
+            conn.execute(
+                "UPDATE alert_outbox SET status = 'sent', sent_at = ?, message_id = ?,"
+                " leased_until = NULL, last_error = NULL WHERE id = ?",
+                (timestamp(now), message_id, row_id),
+            )
+
+    def mark_retry(
+        self, row_id: int, retry_after_seconds: float, error: str, now: float | None = None
+    ) -> bool:
+        """Put a row back to ``pending`` until ``now + retry_after_seconds``; return False if
+        it has used up ``max_attempts`` and was marked failed instead."""
+        with transaction(self._conn) as conn:
+            retried = conn.execute(
+                "UPDATE alert_outbox SET status = 'pending', next_attempt_at = ?, last_error = ?,"
+                " leased_until = NULL WHERE id = ? AND attempts < ?",
+                (timestamp(now) + retry_after_seconds, error, row_id, self.max_attempts),
+            ).rowcount
+            if not retried:
+                self._mark_failed(row_id, error)
+        return bool(retried)
+
+    def mark_failed(self, row_id: int, error: str) -> None:
+        """Give up on one row for good (e.g. the message cannot be rendered)."""
+        with transaction(self._conn):
+            self._mark_failed(row_id, error)
+
+    def _mark_failed(self, row_id: int, error: str) -> None:
+        self._conn.execute(
+            "UPDATE alert_outbox SET status = 'failed', last_error = ?, leased_until = NULL"
+            " WHERE id = ?",
+            (error, row_id),
+        )
+
+    def mark_skipped_for_chat(self, chat_id: int, reason: str) -> int:
+        """Skip every undelivered alert of a chat; return how many."""
+        with transaction(self._conn) as conn:
+            return skip_pending_alerts(conn, chat_id, reason)
+
+    def recover(self) -> int:
+        """At start-up, hand rows left ``sending`` by a dead process back to ``pending`` at once
+        (rather than after their lease expires); return how many.
+
+        Only for a single sender: another live sender's leases would be broken too.
+        """
+        with transaction(self._conn) as conn:
+            return conn.execute(
+                "UPDATE alert_outbox SET status = 'pending', leased_until = NULL"
+                " WHERE status = 'sending'"
+            ).rowcount
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Rows per status, every status present (for /stats and logs)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        sql = "SELECT status, COUNT(*) AS n FROM alert_outbox GROUP BY status"
+        for row in query(self._conn, sql):
+            counts[row["status"]] = row["n"]
+        return counts
+
+    def pending_count(self) -> int:
+        """Alerts not delivered yet, whether due or waiting for a retry."""
+        return query(
+            self._conn, "SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending'"
+        )[0][0]

@@ -1,0 +1,231 @@
+"""The bot's own SQLite database: connection settings, explicit transactions, migrations.
+
+Plain ``sqlite3`` because the state is small and lives next to the corpus: no server, one
+file to back up, and WAL mode lets another process (an editor's CLI, a backup) read while the
+bot writes.
+
+Conventions every store module follows:
+
+* Writes go through :func:`transaction` (``BEGIN IMMEDIATE``): multi-row changes are
+  all-or-nothing, and a writer waits for the write lock up front (``busy_timeout``) instead of
+  failing half-way when a read lock cannot be upgraded.
+* Reads go through :func:`query`, one statement, fully fetched.
+* Timestamps are UTC seconds since the epoch (``float``); functions take ``now`` so that tests
+  control the clock.
+
+Threading: the connection is opened with ``check_same_thread=False`` so that code running
+beside the asyncio loop (``asyncio.to_thread``) may use it, but SQLite has one transaction per
+connection, so two threads must never use it *at the same time*. :func:`transaction` and
+:func:`query` hold the connection's re-entrant lock, which serialises the store classes'
+own calls; any other use of the raw connection from a second thread must take
+``conn.lock`` too, or better, open its own connection with :func:`open_database`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+MEMORY = ":memory:"
+
+
+class StoreConnection(sqlite3.Connection):
+    """A ``sqlite3.Connection`` carrying the lock that serialises its users (see module doc)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock = threading.RLock()
+
+
+def timestamp(now: float | None = None) -> float:
+    """``now`` if the caller fixed the clock, else the current UTC epoch time."""
+    return time.time() if now is None else now
+
+
+def open_database(path: Path | str) -> StoreConnection:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    ``":memory:"`` gives a private throw-away database (tests). The caller owns the connection
+    and must ``close()`` it.
+    """
+    if str(path) != MEMORY:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path),
+        factory=StoreConnection,
+        isolation_level=None,  # autocommit; transactions are explicit, see transaction()
+        check_same_thread=False,
+        timeout=5.0,
+    )
+    try:
+        conn.row_factory = sqlite3.Row
+        if str(path) != MEMORY:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA synchronous=NORMAL")  # durable enough in WAL; no fsync per commit
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def transaction(conn: StoreConnection) -> Iterator[StoreConnection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` if the block raises (even on cancel)."""
+    with conn.lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # some errors (disk full, ...) already rolled back
+                conn.execute("ROLLBACK")
+            raise
+
+
+def query(
+    conn: StoreConnection, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+) -> list[sqlite3.Row]:
+    """Run one read statement under the connection's lock and fetch every row."""
+    with conn.lock:
+        return conn.execute(sql, params).fetchall()
+
+
+# Ordered, named, append-only: never edit or reorder an entry once released; add a new one.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_chats_and_subscriptions",
+        """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        -- Chats that subscribed at least once. Rows are kept when the bot is blocked
+        -- (active = 0) so that coming back restores the subscriptions.
+        CREATE TABLE chats (
+            chat_id            INTEGER PRIMARY KEY,
+            type               TEXT    NOT NULL DEFAULT 'private',
+            title              TEXT    NOT NULL DEFAULT '',
+            active             INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            silent             INTEGER NOT NULL DEFAULT 0 CHECK (silent IN (0, 1)),
+            created_at         REAL    NOT NULL,
+            deactivated_at     REAL,
+            deactivated_reason TEXT
+        );
+        -- topic is normalised (see subscriptions.normalise_topic); '' means every article.
+        CREATE TABLE subscriptions (
+            id         INTEGER PRIMARY KEY,
+            chat_id    INTEGER NOT NULL REFERENCES chats (chat_id) ON DELETE CASCADE,
+            topic      TEXT    NOT NULL,
+            created_at REAL    NOT NULL,
+            UNIQUE (chat_id, topic)
+        );
+        """,
+    ),
+    (
+        "0002_alerts",
+        """
+        -- Every article id ever seen: an id is announced at most once, even if edited later.
+        CREATE TABLE articles_seen (
+            article_id    TEXT PRIMARY KEY,
+            first_seen_at REAL NOT NULL,
+            title         TEXT NOT NULL DEFAULT ''
+        );
+        -- One row per (chat, article) ever queued: the UNIQUE constraint is the
+        -- exactly-once guarantee, so rows are never deleted after sending.
+        CREATE TABLE alert_outbox (
+            id              INTEGER PRIMARY KEY,
+            chat_id         INTEGER NOT NULL REFERENCES chats (chat_id) ON DELETE CASCADE,
+            article_id      TEXT    NOT NULL REFERENCES articles_seen (article_id),
+            status          TEXT    NOT NULL DEFAULT 'pending'
+                            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'skipped')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL    NOT NULL,
+            leased_until    REAL,
+            last_error      TEXT,
+            created_at      REAL    NOT NULL,
+            sent_at         REAL,
+            message_id      INTEGER,
+            UNIQUE (chat_id, article_id)
+        );
+        CREATE INDEX alert_outbox_due ON alert_outbox (status, next_attempt_at);
+        """,
+    ),
+    (
+        "0003_questions",
+        """
+        -- Questions behind "More" buttons: callback data carries only the short id.
+        CREATE TABLE stored_queries (
+            id         TEXT    PRIMARY KEY CHECK (length(id) <= 16),
+            chat_id    INTEGER NOT NULL,
+            question   TEXT    NOT NULL,
+            created_at REAL    NOT NULL
+        );
+        CREATE INDEX stored_queries_created ON stored_queries (created_at);
+        -- For /stats: when a question was asked and whether it got an answer. No text.
+        CREATE TABLE question_log (
+            id       INTEGER PRIMARY KEY,
+            chat_id  INTEGER NOT NULL,
+            asked_at REAL    NOT NULL,
+            answered INTEGER NOT NULL CHECK (answered IN (0, 1))
+        );
+        CREATE INDEX question_log_asked ON question_log (asked_at);
+        """,
+    ),
+]
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a script into single statements, so that it can run inside our own transaction.
+
+    (``executescript`` would commit the open transaction first.)
+    """
+    start = 0
+    for end, char in enumerate(script, start=1):
+        if char == ";" and sqlite3.complete_statement(script[start:end]):
+            yield script[start:end]
+            start = end
+    if script[start:].strip():
+        yield script[start:]
+
+
+def migrate(
+    conn: StoreConnection,
+    migrations: Sequence[tuple[str, str]] = MIGRATIONS,
+    now: float | None = None,
+) -> list[str]:
+    """Apply, in order, the migrations not yet recorded; return the names applied now.
+
+    Each migration and its record commit together, and the "already applied?" check happens
+    inside that transaction, so two processes starting at once cannot both apply one.
+    """
+    with conn.lock:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS migrations"
+            " (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        applied: list[str] = []
+        for name, sql in migrations:
+            with transaction(conn):
+                if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                    continue
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                    (name, timestamp(now)),
+                )
+            applied.append(name)
+        return applied
+
+
+def applied_migrations(conn: StoreConnection) -> list[str]:
+    """Names of the migrations recorded in the database, in the order they were applied."""
+    return [row["name"] for row in query(conn, "SELECT name FROM migrations ORDER BY rowid")]

@@ -1,0 +1,1 @@
+"""Telegram handlers, one module per concern; each parses, calls the core, replies."""

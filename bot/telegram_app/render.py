@@ -1,0 +1,97 @@
+"""Answers and article lists as Telegram HTML, within Telegram's limits.
+
+Every article or user string goes through ``html.escape``; messages are measured in UTF-16
+code units (Telegram's unit) and split between quotes, never inside a tag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+
+from bot.answers.model import Answer, Citation, Quote
+from bot.answers.render_text import STATUS_MESSAGES, format_date, quoted_text
+from bot.articles.model import Article
+
+MAX_MESSAGE = 4096  # UTF-16 code units, after entity parsing
+MAX_CALLBACK_DATA = 64  # bytes
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def link(title: str, url: str) -> str:
+    return f'<a href="{escape(url)}">{escape(title)}</a>' if url else escape(title)
+
+
+def citation_html(citation: Citation) -> str:
+    parts = [
+        f"<b>{link(citation.title, citation.url)}</b>",
+        escape(citation.source),
+        format_date(citation.date),
+        f"¶{citation.paragraph}",
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def quote_html(quote: Quote) -> str:
+    """The quote in a blockquote, matched terms in bold, then its citation."""
+    # Escape each piece separately so bold tags wrap escaped text, never split an entity.
+    text, pos, pieces = quote.text, 0, []
+    for start, end in quote.highlights:
+        pieces += [escape(text[pos:start]), f"<b>{escape(text[start:end])}</b>"]
+        pos = end
+    pieces.append(escape(text[pos:]))
+    body = ("…" if quote.cut_before else "") + "".join(pieces) + ("…" if quote.cut_after else "")
+    return f"<blockquote>{body}</blockquote>\n{citation_html(quote.citation)}"
+
+
+def answer_page(answer: Answer, first: int, limit: int = 3) -> tuple[str, int]:
+    """HTML for quotes ``first…`` (up to ``limit``, fewer if the message would be too long),
+    and the index of the next quote not shown."""
+    blocks: list[str] = []
+    size = 0
+    index = first
+    while index < len(answer.quotes) and len(blocks) < limit:
+        block = quote_html(answer.quotes[index])
+        # Raw HTML length bounds the parsed length from above: a safe measure.
+        added = utf16_len(block) + (2 if blocks else 0)
+        if blocks and size + added > MAX_MESSAGE:
+            break
+        if not blocks and added > MAX_MESSAGE:  # cannot happen with quote limits; stay safe
+            block = f"<blockquote>{escape(quoted_text(answer.quotes[index])[:3000])}…</blockquote>"
+            added = utf16_len(block)
+        blocks.append(block)
+        size += added
+        index += 1
+    return "\n\n".join(blocks), index
+
+
+def unanswered_html(answer: Answer) -> str:
+    lines = [escape(STATUS_MESSAGES[answer.status])]
+    if answer.related:
+        lines.append("\nClosest articles:")
+        lines += [f"• {source_line(c.title, c.url, c.source, c.date)}" for c in answer.related]
+    return "\n".join(lines)
+
+
+def source_line(title: str, url: str, source: str, date: dt.date | None) -> str:
+    """Linked title · source · date."""
+    parts = [f"<b>{link(title, url)}</b>", escape(source), format_date(date)]
+    return " · ".join(p for p in parts if p)
+
+
+def article_line(article: Article) -> str:
+    return source_line(article.title, article.url, article.source, article.date)
+
+
+def article_list(articles: Sequence[Article], heading: str) -> str:
+    if not articles:
+        return "No articles yet."
+    return "\n".join([f"<b>{escape(heading)}</b>", *(f"• {article_line(a)}" for a in articles)])
