@@ -1,14 +1,13 @@
 """From a question to quotes: rank passages, keep the ones that really answer, cut quotes.
 
-The "no answer" decision is a coverage test: a passage answers only if it contains most of
-the question's information, measured as the share of the question's idf mass (each distinct
-term weighted by its idf; terms absent from the archive count with the highest idf) found in
-the passage. BM25 scores alone are not comparable across questions, so they cannot decide.
+The "no answer" decision is a coverage test: a passage answers only if it contains a good
+share of the question's information, measured as the share of the question's idf mass (each
+distinct term weighted by its idf; terms absent from the archive count with the average idf)
+found in the passage. BM25 scores alone are not comparable across questions, so they cannot decide.
 """
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ class AnswerSettings:
     candidates: int = 100  # passages ranked before grouping
     max_quotes: int = 12
     quotes_per_article: int = 2
-    min_coverage: float = 0.5  # share of the question's idf mass a passage must contain
+    min_coverage: float = 0.4  # share of the question's idf mass a passage must contain
     max_quote_sentences: int = 3
     max_quote_chars: int = 600
     duplicate_jaccard: float = 0.8  # passages this alike are one passage shown twice (reprints)
@@ -67,18 +66,20 @@ class AnswerEngine:
         per_article: dict[str, int] = {}
         for row, score in hits:
             passage = index.passage(row)
-            passage_terms = set(index.passage_terms(row))
+            passage_terms = set(index.passage_terms(row))  # title terms included
             if sum(w for t, w in weights.items() if t in passage_terms) < s.min_coverage * total:
                 continue
             if per_article.get(passage.article.id, 0) >= s.quotes_per_article:
                 continue
-            if any(_jaccard(passage_terms, other) >= s.duplicate_jaccard for other in kept_terms):
+            # Reprints carry other headlines: compare the passages' own words only.
+            body_terms = set(self.analyzer.terms(passage.text))
+            if any(_jaccard(body_terms, other) >= s.duplicate_jaccard for other in kept_terms):
                 continue
             quote = self._quote(passage, score, weights)
             if any(q.citation.article_id == quote.citation.article_id and _overlaps(q, quote) for q in quotes):
                 continue
             quotes.append(quote)
-            kept_terms.append(passage_terms)
+            kept_terms.append(body_terms)
             per_article[passage.article.id] = per_article.get(passage.article.id, 0) + 1
             if len(quotes) == s.max_quotes:
                 break
@@ -132,12 +133,13 @@ class AnswerEngine:
 
 
 def _term_weights(index: SearchIndex, terms: set[str]) -> dict[str, float]:
-    """idf of each distinct question term; unknown terms get the idf of a term seen nowhere."""
-    unseen = math.log(len(index) + 0.5) - math.log(0.5)
+    """idf of each distinct question term; a term absent from the archive counts with the
+    average idf: it may be a word form the articles phrase differently ("founded" for
+    "founder"), or a sign the question is about something else."""
     weights = {}
     for term in terms:
         idf = index.idf(term)
-        weights[term] = max(unseen if idf is None else idf, 0.0)
+        weights[term] = max(index.average_idf if idf is None else idf, 0.0)
     return weights
 
 

@@ -102,6 +102,8 @@ class BM25Scorer:
         Adds each query term's weights in query order (repeats included), exactly as
         rank-bm25 accumulates, so the scores are bitwise rank-bm25's.
         """
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
         p = self.postings
         scores, seen = self._buffers()
         touched = []

@@ -80,6 +80,7 @@ class SearchIndex:
     term_ids: dict[str, int] = field(init=False)
     scorer: BM25Scorer = field(init=False)
     _article_rows: dict[str, int] = field(init=False)
+    _average_idf: float | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.term_ids = {term: i for i, term in enumerate(self.vocabulary)}
@@ -141,6 +142,12 @@ class SearchIndex:
         """Whether any of ``terms`` occurs in the article (title or text)."""
         wanted = set(terms)
         return any(not wanted.isdisjoint(self.passage_terms(r)) for r in self.article_rows(article_id))
+
+    @property
+    def average_idf(self) -> float:
+        if self._average_idf is None:
+            self._average_idf = float(np.mean(self.postings.idf)) if len(self.vocabulary) else 0.0
+        return self._average_idf
 
     def idf(self, term: str) -> float | None:
         i = self.term_ids.get(term)

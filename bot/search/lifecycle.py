@@ -116,7 +116,7 @@ class IndexManager:
                 progress=progress,
             )
             save_index(index, self.index_dir, manifest)
-            added, changed, removed = diff_articles(self.index, index)
+            added, changed, removed = diff_articles(previous, index)
             self._swap(index)
             return ReloadReport(
                 added,

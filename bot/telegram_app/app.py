@@ -76,7 +76,8 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     app.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe))
     app.add_handler(CommandHandler("subscriptions", subscriptions.on_subscriptions))
     app.add_handler(CommandHandler("silent", subscriptions.on_silent))
-    app.add_handler(CommandHandler("reload", admin.on_reload))
+    # block=False: a rebuild takes a while; questions keep being answered meanwhile.
+    app.add_handler(CommandHandler("reload", admin.on_reload, block=False))
     app.add_handler(CommandHandler("stats", admin.on_stats))
     # 2. Buttons: callback data is "<prefix>:<payload>", always well under 64 bytes.
     app.add_handler(CallbackQueryHandler(questions.on_more, pattern=rf"^{questions.MORE_PREFIX}:"))

@@ -15,7 +15,7 @@ from bot.text.sentences import sentence_spans
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\S+")
-_SENTENCE_END = re.compile(r"[.!?…:;\"'”’)\]]\s*$")
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")  # closing quotes may follow
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,4 +38,8 @@ def _tokenizer() -> PunktSentenceTokenizer:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` character spans of the sentences of ``text`` (whitespace excluded)."""
-    return list(_tokenizer().span_tokenize(text))
+    spans = []
+    for start, end in _tokenizer().span_tokenize(text):
+        start += len(text[start:end]) - len(text[start:end].lstrip())  # Punkt keeps leading space
+        spans.append((start, end))
+    return spans

@@ -144,20 +144,28 @@ async def on_more(update: Update, context: Context) -> None:
     _, token, first = query.data.split(":")
     stored = services(context).queries.load(token)
     if stored is None:
-        await query.answer("This answer has expired. Please ask again.", show_alert=False)
-        await query.edit_message_reply_markup(None)
+        await query.answer("This answer has expired. Please ask again.")
+        await _remove_buttons(query)
         return
     answer = services(context).engine.ask(stored.question)
     first_quote = int(first)
     if first_quote >= len(answer.quotes):
         await query.answer("No more quotes.")
-        await query.edit_message_reply_markup(None)
+        await _remove_buttons(query)
         return
     text, keyboard = render_reply(answer, token, first_quote)
     await query.answer()
     await query.edit_message_text(
         text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
     )
+
+
+async def _remove_buttons(query) -> None:
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        if "not modified" not in str(exc):  # no buttons left (pressed twice): nothing to do
+            raise
 
 
 async def on_non_text(update: Update, context: Context) -> None:

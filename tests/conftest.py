@@ -1,0 +1,81 @@
+"""Shared fixtures for the end-to-end tests: the fake Bot API server and the real bot on it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config
+from bot.telegram_app.app import build_application
+from fake_bot_api import FakeBotAPI
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:TEST-e2e-token-0123456789abcdef"
+ADMIN = 1
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A private copy of the seed corpus (tests may add, change or break files in it)."""
+    target = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", target)
+    return target
+
+
+@pytest.fixture
+async def api():
+    async with FakeBotAPI(token=TOKEN) as server:
+        yield server
+
+
+async def stop_bot(app) -> None:
+    """Stop and shut down an application started by ``start_bot`` (idempotent)."""
+    if app.bot_data.get("_stopped"):
+        return
+    app.bot_data["_stopped"] = True
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    await app.post_shutdown(app)  # run_polling would call it; manual shutdown does not
+
+
+@pytest.fixture
+async def start_bot(api, corpus_dir: Path, tmp_path: Path):
+    """``await start_bot(data_dir=..., corpus_dir=...)``: the real Application polling ``api``.
+
+    Returns the app; its services are ``app.bot_data["services"]``. Every app started is
+    stopped at teardown (``await stop_bot(app)`` stops one earlier, e.g. to restart).
+    """
+    apps = []
+
+    async def start(*, data_dir: Path | None = None, corpus: Path | None = None, **config):
+        cfg = Config(
+            token=TOKEN,
+            api_url=api.base_url,
+            admins=frozenset({ADMIN}),
+            corpus_dir=corpus or corpus_dir,
+            data_dir=data_dir or tmp_path / "data",
+            **config,
+        )
+        app = build_application(cfg)
+        apps.append(app)
+        await app.initialize()
+        await app.post_init(app)  # run_polling calls post_init; a manual start must too
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        return app
+
+    yield start
+    for app in reversed(apps):
+        await stop_bot(app)
+
+
+@pytest.fixture
+async def bot_env(api, start_bot):
+    """(api, app, services) with the seed corpus, a fresh data dir and admin user 1."""
+    app = await start_bot()
+    return api, app, app.bot_data["services"]
