@@ -88,7 +88,7 @@ def evaluate_beir(
     started = time.perf_counter()
     totals = defaultdict(float)
     for qid, text in data.queries.items():
-        ranked = rank_articles(index, analyzer.terms(text), 100)
+        ranked = rank_articles(index, analyzer.question_terms(text), 100)
         relevant = data.qrels[qid]
         totals["nDCG@10"] += ndcg_at(ranked, relevant, 10)
         totals["Recall@100"] += recall_at(ranked, relevant, 100)

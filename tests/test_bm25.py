@@ -188,7 +188,7 @@ def test_tiny_corpus_score_by_the_formula(tiny_index) -> None:
     assert tiny_index.passages.length.tolist() == lengths
     avgdl = sum(lengths) / 5
     idf = math.log(5 - 1 + 0.5) - math.log(1 + 0.5)
-    k1, b = 1.5, 0.75
+    k1, b = tiny_index.params.k1, tiny_index.params.b
     expected = idf * (1 * (k1 + 1) / (1 + k1 * (1 - b + b * 3 / avgdl)))
     (row, score), = tiny_index.search(["bird"], 10)
     assert row == 4

@@ -52,7 +52,7 @@ class AnswerEngine:
             return Answer(question, AnswerStatus.EMPTY)
         if len(question) > s.max_question_chars:
             return Answer(question, AnswerStatus.TOO_LONG)
-        terms = self.analyzer.terms(question)
+        terms = self.analyzer.question_terms(question)
         if not terms:
             return Answer(question, AnswerStatus.NO_TERMS)
         index = self._current_index()

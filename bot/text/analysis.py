@@ -67,6 +67,11 @@ class Analyzer:
         term = self._term
         return [t for t in map(term, _TOKEN.findall(unicodedata.normalize("NFC", text).translate(_FOLD))) if t]
 
+    def question_terms(self, text: str) -> list[str]:
+        """Distinct terms of a question, in order: repeating a word in a question should not
+        double its weight (+0.006 nDCG@10 on SciFact train; passages keep their counts)."""
+        return list(dict.fromkeys(self.terms(text)))
+
     def tokens(self, text: str) -> list[Token]:
         """Terms with character spans into ``text`` (NFC, as articles are stored), for marking
         matches in quotes. Yields exactly the terms of :meth:`terms`, in the same order."""

@@ -31,8 +31,8 @@ class PassageSpan:
 class PassageRules:
     """How big passages are. Tuned on SciFact's train queries (see ``bot.evaluation``)."""
 
-    max_sentences: int = 3
-    max_words: int = 120
+    max_sentences: int = 6
+    max_words: int = 250
     overlap: int = 1  # sentences shared by consecutive windows
 
 
