@@ -353,7 +353,10 @@ def child_rank(spec: dict) -> dict:
     rss_before = rss_mb()
     was_reset = reset_peak()
     t0 = time.perf_counter()
-    bm25 = BM25Okapi(corpus)
+    from bot.search.bm25 import BM25Params
+
+    params = BM25Params()  # the index's settings, so that scores are comparable
+    bm25 = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
     build_s = time.perf_counter() - t0
     peak_build = hwm_mb() if was_reset else peak_mb()
     rss_after = rss_mb()

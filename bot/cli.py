@@ -146,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    needs_corpus = not (args.command == "eval" and args.beir)
+    if needs_corpus and not config.corpus_dir.is_dir():
+        print(f"configuration error: corpus directory {config.corpus_dir} does not exist "
+              "(set BOT_CORPUS_DIR)", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -457,3 +457,24 @@ def test_read_corpus_never_raises_on_bad_files(tmp_path: Path) -> None:
 def test_read_corpus_on_missing_directory_raises(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError):
         read_corpus(tmp_path / "missing")
+
+
+def test_wrapped_newswire_text_keeps_its_paragraphs() -> None:
+    # Newswire layout: a short first line (a dateline was cut), paragraphs opened by indented
+    # lines, one of them a single line followed directly by another indented paragraph.
+    raw = (
+        "Rain fell all week over the\n"
+        "northern wheat belt, easing the drought that began early in January and lifting\n"
+        "hopes for the harvest, the ministry said in its weekly report.\n"
+        "    Planting will be late this season, traders said in the capital.\n"
+        "    Shipments for the week ended March 3 were 120,000 tonnes against 95,000\n"
+        "tonnes a year earlier, the port authority said.\n"
+    )
+    paragraphs = normalise_body(raw).split("\n\n")
+    assert paragraphs == [
+        "Rain fell all week over the northern wheat belt, easing the drought that began early "
+        "in January and lifting hopes for the harvest, the ministry said in its weekly report.",
+        "Planting will be late this season, traders said in the capital.",
+        "Shipments for the week ended March 3 were 120,000 tonnes against 95,000 tonnes a year "
+        "earlier, the port authority said.",
+    ]

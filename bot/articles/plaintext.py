@@ -69,9 +69,11 @@ def _unwrap(lines: list[str]) -> list[str]:
     width = max(map(len, lines))
     if len(lines) == 1 or width not in _WRAP_WIDTHS:
         return lines
+    # Indented lines open paragraphs (Reuters style), even right after a one-line paragraph.
+    base = min(map(_indent, lines))
     paragraphs = [lines[0]]
     for previous, line in pairwise(lines):
-        if _indent(line) > _indent(previous) or _ends_paragraph(previous, width):
+        if _indent(line) > base or _ends_paragraph(previous, width):
             paragraphs.append(line)
         else:
             paragraphs[-1] += " " + line
@@ -79,11 +81,11 @@ def _unwrap(lines: list[str]) -> list[str]:
 
 
 def _ends_paragraph(line: str, width: int) -> bool:
-    """A line well short of the wrap width was broken on purpose. Wrap widths wobble in
-    real files (Reuters wraps anywhere from ~57 to 70 columns), hence the generous bounds:
-    under 60% of the widest line, or under 80% when the line ends a sentence."""
-    fill = len(line) / width
-    return fill < 0.6 or (fill < 0.8 and line.endswith((".", "!", "?", ":", '"', "”", "’")))
+    """A line that ends a sentence well short of the wrap width was broken on purpose. Wrap
+    widths wobble in real files (Reuters wraps anywhere from ~57 to 70 columns, and a first
+    line is short where a dateline was cut off), so a short line that does not end a
+    sentence is still a wrapped line."""
+    return len(line) / width < 0.8 and line.endswith((".", "!", "?", ":", '"', "”", "’"))
 
 
 def _indent(line: str) -> int:
