@@ -41,7 +41,12 @@ Send = Callable[[OutboxRow], Awaitable[SendResult]]
 
 
 class RateLimiter:
-    """Reserves send slots: a global spacing, and a per-chat one (longer for groups)."""
+    """Paces sends: a per-chat spacing (longer for groups) and a global one.
+
+    The global spacing is measured when a send actually starts, under a lock, not booked in
+    advance: booked slots all come due at once after the event loop stalls, and the burst
+    that follows trips Telegram's flood control.
+    """
 
     def __init__(
         self,
@@ -56,15 +61,17 @@ class RateLimiter:
         self._clock = clock
         self._next_global = 0.0
         self._next_chat: dict[int, float] = {}
+        self._global = asyncio.Lock()
 
-    def reserve(self, chat_id: int) -> float:
-        """Book the earliest slot for ``chat_id``; returns the seconds to wait for it."""
-        now = self._clock()
+    async def acquire(self, chat_id: int) -> None:
+        """Wait until a message to ``chat_id`` may be sent."""
         interval = self.group_interval if chat_id < 0 else self.chat_interval
-        slot = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
-        self._next_global = slot + self.global_interval
-        self._next_chat[chat_id] = slot + interval
-        return slot - now
+        chat_slot = max(self._clock(), self._next_chat.get(chat_id, 0.0))
+        self._next_chat[chat_id] = chat_slot + interval
+        await asyncio.sleep(chat_slot - self._clock())
+        async with self._global:
+            await asyncio.sleep(self._next_global - self._clock())
+            self._next_global = self._clock() + self.global_interval
 
     def hold_chat(self, chat_id: int, seconds: float) -> None:
         """Telegram said ``retry_after``: nothing more to that chat before then."""
@@ -109,7 +116,7 @@ class AlertDelivery:
         return stats
 
     async def _deliver(self, row: OutboxRow, stats: DeliveryStats) -> None:
-        await asyncio.sleep(self.limiter.reserve(row.chat_id))
+        await self.limiter.acquire(row.chat_id)
         try:
             result = await self.send(row)
         except Exception as exc:  # a bug or an unexpected error: retry later, do not stall
