@@ -3,11 +3,12 @@ for a bad token or an unreachable API; the token kept out of every log line."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import sys
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Config
@@ -37,10 +38,18 @@ def protect_token(token: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+async def check_bot_api(config: Config) -> None:
+    """One getMe before starting: PTB's own start-up would log a traceback for what is a
+    configuration problem; here it becomes one clear sentence."""
+    async with Bot(config.token, base_url=config.api_url):
+        pass  # initialize() calls getMe
+
+
 def run_telegram(config: Config) -> int:
     protect_token(config.token)
-    app = build_application(config)
     try:
+        asyncio.run(check_bot_api(config))
+        app = build_application(config)
         if config.webhook_url:
             app.run_webhook(
                 listen=config.webhook_listen,
