@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import collections
 import cProfile
+import gc
 import logging
 import pstats
 import shutil
@@ -75,13 +76,24 @@ def chat_ids(n: int, group_share: float) -> list[int]:
 
 
 class LoopLag:
-    """Samples how late the event loop wakes a 10 ms sleeper: stalls bunch the sends."""
+    """Samples how late the event loop wakes a 10 ms sleeper (a stall delays every send), and
+    times the full (generation 2) garbage collections, the usual cause of long stalls."""
 
     def __init__(self, period: float = 0.01) -> None:
         self.period = period
         self.max_lag = 0.0
         self.over_50ms = 0
+        self.gc_pauses: list[float] = []
+        self._gc_start = 0.0
         self._task: asyncio.Task | None = None
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_pauses.append(time.perf_counter() - self._gc_start)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -93,9 +105,12 @@ class LoopLag:
             self.over_50ms += lag > 0.05
 
     def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -214,7 +229,8 @@ async def run(n: int, group_share: float, profile: Path | None) -> int:
     if strangers:
         print(f"unexpected chats   {strangers}")
     print(f"outbox             {outbox}")
-    print(f"event loop lag     max {lag.max_lag * 1000:.0f} ms, {lag.over_50ms} stalls > 50 ms")
+    print(f"event loop lag     max {lag.max_lag * 1000:.0f} ms, {lag.over_50ms} stalls > 50 ms; "
+          f"{len(lag.gc_pauses)} full GCs, longest {max(lag.gc_pauses, default=0) * 1000:.0f} ms")
     ok = sustained >= TARGET_RATE and lost == 0 and duplicated == 0
     return 0 if ok else 2
 

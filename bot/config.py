@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 from bot.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+# Defaults live beside the code, so `python /path/to/bot.py` works from any directory.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 
 
@@ -24,8 +26,8 @@ class Config:
     token: str | None = field(default=None, repr=False)  # never printed
     api_url: str = DEFAULT_API_URL
     admins: frozenset[int] = frozenset()
-    corpus_dir: Path = Path("corpus")
-    data_dir: Path = Path("data")
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    data_dir: Path = PROJECT_ROOT / "data"
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
@@ -62,8 +64,8 @@ class Config:
             token=token,
             api_url=api_url,
             admins=_parse_admins(get("BOT_ADMINS") or ""),
-            corpus_dir=Path(get("BOT_CORPUS_DIR") or "corpus"),
-            data_dir=Path(get("BOT_DATA_DIR") or "data"),
+            corpus_dir=Path(get("BOT_CORPUS_DIR") or PROJECT_ROOT / "corpus"),
+            data_dir=Path(get("BOT_DATA_DIR") or PROJECT_ROOT / "data"),
             webhook_url=webhook_url,
             webhook_listen=get("BOT_WEBHOOK_LISTEN") or "127.0.0.1",
             webhook_port=_parse_number("BOT_WEBHOOK_PORT", get("BOT_WEBHOOK_PORT"), 8443, int),
