@@ -26,9 +26,9 @@ def main() -> None:
     train, test = load_beir(args.data, "train"), load_beir(args.data, "test")
     analyzer = Analyzer()
     results = []
-    for sentences, words in [(3, 120), (4, 150), (5, 200), (6, 250)]:
+    for sentences, words in [(4, 150), (6, 250), (8, 300), (10, 400)]:
         rules = PassageRules(sentences, words, 1)
-        for k1, b in itertools.product([0.6, 0.9, 1.2, 1.5], [0.3, 0.4, 0.5, 0.6, 0.75]):
+        for k1, b in itertools.product([0.9, 1.2, 1.5], [0.3, 0.4, 0.5, 0.6, 0.75]):
             params = BM25Params(k1, b)
             index = build_index(train.articles, analyzer, params, rules)
             score = evaluate_beir(train, params, rules, analyzer, index)["nDCG@10"]

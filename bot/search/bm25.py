@@ -62,24 +62,26 @@ def build_postings(
     appearance, as rank-bm25's dicts are, which fixes its average-idf summation order.
     """
     n_docs = len(doc_len)
-    # Count occurrences per (term, passage) by sorting one int64 key: term-major order falls out.
-    keys = term_ids.astype(np.int64) * max(n_docs, 1) + doc_ids.astype(np.int64)
-    keys.sort(kind="stable")
-    boundaries = np.flatnonzero(np.diff(keys)) + 1
-    starts = np.concatenate(([0], boundaries)) if len(keys) else np.zeros(0, np.int64)
+    stride = max(n_docs, 1)
+    # Count occurrences per (term, passage) by sorting one int64 key: term-major order falls
+    # out. In place and without integer division: at 1M passages these arrays hold ~30M items.
+    keys = term_ids.astype(np.int64)
+    keys *= stride
+    keys += doc_ids
+    keys.sort()
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
     unique_keys = keys[starts]
     tf = np.diff(np.append(starts, len(keys))).astype(np.float64)
-    terms = unique_keys // max(n_docs, 1)
-    docs = (unique_keys % max(n_docs, 1)).astype(np.int32)
-    doc_freq = np.bincount(terms, minlength=n_terms)
+    indptr = np.searchsorted(unique_keys, np.arange(n_terms + 1, dtype=np.int64) * stride)
+    doc_freq = np.diff(indptr)
+    terms = np.repeat(np.arange(n_terms), doc_freq)
+    docs = (unique_keys - terms * stride).astype(np.int32)
     idf = okapi_idf(doc_freq, n_docs, params.epsilon)
     avgdl = int(doc_len.sum()) / n_docs if n_docs else 1.0
     # Same expression, operand order and dtype as rank-bm25's get_scores.
     norm = params.k1 * (1 - params.b + params.b * doc_len.astype(np.float64)[docs] / avgdl)
     weights = idf[terms] * (tf * (params.k1 + 1) / (tf + norm))
-    indptr = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(doc_freq, out=indptr[1:])
-    return Postings(indptr, docs, weights, idf)
+    return Postings(indptr.astype(np.int64), docs, weights, idf)
 
 
 class BM25Scorer:

@@ -198,7 +198,6 @@ def build_index(
     Articles without any passage are dropped: they could never be quoted.
     """
     reuse = _cached(previous) if previous is not None and previous.rules == rules else {}
-    vocabulary: list[str] = []
     term_ids: dict[str, int] = {}
     kept: list[Article] = []
     prints: list[str] = []
@@ -221,12 +220,7 @@ def build_index(
                 end_col.append(end)
                 lengths.append(len(terms))
                 # First-seen numbering, as rank-bm25's dicts: it fixes the idf average's order.
-                for term in terms:
-                    tid = term_ids.get(term)
-                    if tid is None:
-                        tid = term_ids[term] = len(vocabulary)
-                        vocabulary.append(term)
-                    flat.append(tid)
+                flat.extend([term_ids.setdefault(t, len(term_ids)) for t in terms])
         if progress is not None:
             progress(n, len(articles))
     length = np.array(lengths, dtype=np.int32)
@@ -243,5 +237,6 @@ def build_index(
         offsets,
         tokens,
     )
+    vocabulary = list(term_ids)  # insertion order is id order
     postings = build_postings(tokens, doc_ids, len(vocabulary), length, params)
     return SearchIndex(kept, prints, table, vocabulary, postings, params, rules, skipped=list(skipped))
