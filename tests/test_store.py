@@ -581,3 +581,40 @@ class OutboxMachine(RuleBasedStateMachine):
 
 TestOutboxExactlyOnce = OutboxMachine.TestCase
 TestOutboxExactlyOnce.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+
+
+def _one_queued_alert(conn) -> tuple[AlertOutbox, SubscriptionStore]:
+    subs, outbox = SubscriptionStore(conn), AlertOutbox(conn, max_attempts=3)
+    subs.subscribe(5, "")
+    outbox.queue_new_articles([("old", "Old")], lambda _: [5], now=1.0)  # first scan
+    outbox.queue_new_articles([("new", "New")], lambda _: [5], now=2.0)
+    return outbox, subs
+
+
+def test_flood_waits_never_use_up_attempts() -> None:
+    conn = open_database(":memory:")
+    try:
+        outbox, _ = _one_queued_alert(conn)
+        now = 10.0
+        for _ in range(10):  # a long 429 storm: far more than max_attempts
+            (row,) = outbox.claim_batch(10, now=now)
+            assert outbox.mark_retry(row.id, 5, "429", now=now, transient=True)
+            now += 5
+        (row,) = outbox.claim_batch(10, now=now)
+        outbox.mark_sent(row.id, 99, now=now)
+        assert outbox.counts()["sent"] == 1 and outbox.counts()["failed"] == 0
+    finally:
+        conn.close()
+
+
+def test_a_skipped_alert_is_not_resurrected_by_a_retry() -> None:
+    conn = open_database(":memory:")
+    try:
+        outbox, subs = _one_queued_alert(conn)
+        (row,) = outbox.claim_batch(10, now=10.0)
+        subs.unsubscribe(5, "")  # last topic gone while the send is in flight
+        assert not outbox.mark_retry(row.id, 1, "429", now=10.0, transient=True)
+        assert outbox.claim_batch(10, now=100.0) == []
+        assert outbox.counts()["skipped"] == 1
+    finally:
+        conn.close()

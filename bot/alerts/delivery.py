@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 class Outcome(enum.Enum):
     SENT = "sent"
-    RETRY = "retry"  # flood control or a passing network error: try again later
+    WAIT = "wait"  # flood control or the network: try again later, however often it takes
+    RETRY = "retry"  # an unexpected error: try again later, a few times at most
     GONE = "gone"  # blocked, kicked, chat deleted: deactivate the chat
     MIGRATED = "migrated"  # group became a supergroup: follow it
     FAILED = "failed"  # this message can never be sent
@@ -50,7 +51,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        per_second: float = 28.0,  # under Telegram's ~30/s, leaving room for replies
+        per_second: float = 27.0,  # under Telegram's 30/s: room for replies and jitter
         chat_interval: float = 1.0,
         group_interval: float = 3.0,  # 20 per minute
         clock: Callable[[], float] = time.monotonic,
@@ -71,12 +72,15 @@ class RateLimiter:
         await asyncio.sleep(chat_slot - self._clock())
         async with self._global:
             await asyncio.sleep(self._next_global - self._clock())
-            self._next_global = self._clock() + self.global_interval
+            # From the slot, not from waking (which adds a little each time), unless late.
+            self._next_global = max(self._next_global, self._clock()) + self.global_interval
 
-    def hold_chat(self, chat_id: int, seconds: float) -> None:
-        """Telegram said ``retry_after``: nothing more to that chat before then."""
+    def hold(self, chat_id: int, seconds: float) -> None:
+        """Telegram said ``retry_after``: flood control may be bot-wide, so nothing is sent
+        to anyone before then, and nothing to that chat."""
         until = self._clock() + seconds
         self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), until)
+        self._next_global = max(self._next_global, until)
 
 
 @dataclass(slots=True)
@@ -129,8 +133,11 @@ class AlertDelivery:
             case Outcome.SENT:
                 self.outbox.mark_sent(row.id, result.message_id)
                 stats.sent += 1
+            case Outcome.WAIT:
+                self.limiter.hold(row.chat_id, result.retry_after)
+                self.outbox.mark_retry(row.id, result.retry_after, result.error, transient=True)
+                stats.retried += 1
             case Outcome.RETRY:
-                self.limiter.hold_chat(row.chat_id, result.retry_after)
                 self.outbox.mark_retry(row.id, result.retry_after, result.error)
                 stats.retried += 1
             case Outcome.GONE:

@@ -113,7 +113,8 @@ class AnswerEngine:
         limit = self.settings.max_quote_chars * 2  # one run-on "sentence" must not flood a reply
         cut_after = False
         if end - start > limit:
-            end = start + article.text[start : start + limit].rfind(" ")
+            space = article.text[start : start + limit].rfind(" ")
+            end = start + (space if space > 0 else limit)  # CJK text has no spaces
             cut_after = True
         text = article.text[start:end]
         paragraph_start, paragraph_end = next(

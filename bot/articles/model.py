@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +26,20 @@ class Article:
     topics: tuple[str, ...] = ()
     path: str = ""  # file path relative to the corpus directory ("file.jsonl#3" for records)
 
+    def __post_init__(self) -> None:
+        # Links go into buttons and <a href>: Telegram refuses a whole message for one relative
+        # or bare URL ("/news/1", "www.x.com"), so only absolute web URLs are kept.
+        if self.url and not is_web_url(self.url):
+            object.__setattr__(self, "url", "")
+
     @property
     def paragraphs(self) -> list[str]:
         return self.text.split("\n\n")
+
+
+def is_web_url(url: str) -> bool:
+    parsed = urlsplit(url)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and " " not in url
 
 
 def article_id(key: str) -> str:

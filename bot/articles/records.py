@@ -6,6 +6,7 @@ matter shares, so both formats accept the same field names and value shapes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import PurePosixPath
@@ -87,14 +88,21 @@ def _record_article(record: object, relpath: str, position: int) -> Article:
     if not isinstance(record, dict):
         raise ArticleError(f"record is {_kind(record)}, expected an object")
     key = next((_string(record[k]) for k in ("id", "_id") if _string(record.get(k))), "")
-    key = key or str(position)
+    # Without an id, the url or the title and date name the record: never its position,
+    # which shifts when a feed gains a record at the top.
+    key = key or _string(record.get("url")) or _string(record.get("link"))
     body = next((record[k] for k in _TEXT_KEYS if record.get(k)), None)
     if isinstance(body, list) and all(isinstance(part, str) for part in body):
         body = "\n\n".join(body)
     if not isinstance(body, str) or not (text := normalise_body(body)):
         raise ArticleError(f"record has no text (expected a {'/'.join(_TEXT_KEYS)} string)")
+    title = _string(record.get("title"))
+    identity = f"{title}\0{_string(record.get('date'))}" if title else text[:500]
+    key = key or hashlib.sha1(identity.encode()).hexdigest()[:12]
     stem = PurePosixPath(relpath).stem
-    return article_from_fields(record, text, f"{relpath}#{key}", fallback_title=f"{stem} {key}")
+    return article_from_fields(
+        record, text, f"{relpath}#{key}", fallback_title=f"{stem} {position}"
+    )
 
 
 def article_from_fields(

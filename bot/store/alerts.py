@@ -197,18 +197,42 @@ class AlertOutbox:
             )
 
     def mark_retry(
-        self, row_id: int, retry_after_seconds: float, error: str, now: float | None = None
+        self,
+        row_id: int,
+        retry_after_seconds: float,
+        error: str,
+        now: float | None = None,
+        *,
+        transient: bool = False,
     ) -> bool:
         """Put a row back to ``pending`` until ``now + retry_after_seconds``; return False if
-        it has used up ``max_attempts`` and was marked failed instead."""
+        it has used up ``max_attempts`` and was marked failed instead.
+
+        ``transient`` (flood control, network trouble) gives the claim's attempt back: such
+        waits say nothing about the message, so they never make an alert fail. Only a row
+        still being sent is put back: one skipped meanwhile (chat blocked, unsubscribed)
+        stays skipped.
+        """
         with transaction(self._conn) as conn:
             retried = conn.execute(
                 "UPDATE alert_outbox SET status = 'pending', next_attempt_at = ?, last_error = ?,"
-                " leased_until = NULL WHERE id = ? AND attempts < ?",
-                (timestamp(now) + retry_after_seconds, error, row_id, self.max_attempts),
+                " leased_until = NULL, attempts = attempts - ?"
+                " WHERE id = ? AND status = 'sending' AND (? OR attempts < ?)",
+                (
+                    timestamp(now) + retry_after_seconds,
+                    error,
+                    int(transient),
+                    row_id,
+                    int(transient),
+                    self.max_attempts,
+                ),
             ).rowcount
             if not retried:
-                self._mark_failed(row_id, error)
+                conn.execute(
+                    "UPDATE alert_outbox SET status = 'failed', last_error = ?, leased_until = NULL"
+                    " WHERE id = ? AND status = 'sending'",
+                    (error, row_id),
+                )
         return bool(retried)
 
     def mark_failed(self, row_id: int, error: str) -> None:

@@ -88,15 +88,20 @@ class SubscriptionStore:
     def unsubscribe(self, chat_id: int, topic: str) -> bool:
         """Drop one topic; return False if the chat did not follow it.
 
-        Alerts already queued stay queued: the article may match another topic of the chat.
+        Alerts already queued stay queued while the chat follows another topic (the article
+        may match that one too); with the last topic gone they are skipped.
         """
         with transaction(self._conn) as conn:
-            return bool(
-                conn.execute(
-                    "DELETE FROM subscriptions WHERE chat_id = ? AND topic = ?",
-                    (chat_id, normalise_topic(topic)),
-                ).rowcount
-            )
+            removed = conn.execute(
+                "DELETE FROM subscriptions WHERE chat_id = ? AND topic = ?",
+                (chat_id, normalise_topic(topic)),
+            ).rowcount
+            left = conn.execute(
+                "SELECT 1 FROM subscriptions WHERE chat_id = ? LIMIT 1", (chat_id,)
+            ).fetchone()
+            if removed and not left:
+                skip_pending_alerts(conn, chat_id, "unsubscribed")
+            return bool(removed)
 
     def unsubscribe_all(self, chat_id: int) -> int:
         """Drop every topic and the alerts not yet delivered ("stop means stop")."""

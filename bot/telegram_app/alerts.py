@@ -57,7 +57,7 @@ def telegram_sender(bot: Bot, current_index):
                 disable_web_page_preview=True,
             )
         except RetryAfter as exc:
-            return SendResult(Outcome.RETRY, retry_after=_seconds(exc.retry_after), error=str(exc))
+            return SendResult(Outcome.WAIT, retry_after=_seconds(exc.retry_after), error=str(exc))
         except ChatMigrated as exc:
             return SendResult(Outcome.MIGRATED, new_chat_id=exc.new_chat_id, error=str(exc))
         except Forbidden as exc:
@@ -67,7 +67,7 @@ def telegram_sender(bot: Bot, current_index):
                 return SendResult(Outcome.GONE, error=str(exc))
             return SendResult(Outcome.FAILED, error=str(exc))
         except NetworkError as exc:
-            return SendResult(Outcome.RETRY, retry_after=5.0, error=str(exc))
+            return SendResult(Outcome.WAIT, retry_after=5.0, error=str(exc))
         except TelegramError as exc:
             return SendResult(Outcome.RETRY, retry_after=30.0, error=str(exc))
         return SendResult(Outcome.SENT, message_id=message.message_id)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from bot.text.sentences import sentence_spans
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_WORD = re.compile(r"\S+")
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")  # closing quotes may follow
+# A word: a run of non-space characters, or one CJK character (those scripts use no spaces).
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+_SENTENCE_END = re.compile(r"[.!?…:;。！？][\"'”’)\]」』]*\s*$")  # closing quotes may follow
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ is never called.
 
 from __future__ import annotations
 
+import re
 import string
 from functools import lru_cache
 
@@ -29,6 +30,9 @@ NEWS_ABBREVIATIONS = frozenset(
 ) | frozenset(string.ascii_lowercase)  # initials: "John F. Kennedy", "J. K. Rowling"
 
 
+_CJK_SENTENCE = re.compile(r"\S(?:[^。！？]*[。！？]+[」』”\"]*|.*)", re.S)
+
+
 @lru_cache(maxsize=1)
 def _tokenizer() -> PunktSentenceTokenizer:
     params = PunktParameters()
@@ -41,5 +45,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     for start, end in _tokenizer().span_tokenize(text):
         start += len(text[start:end]) - len(text[start:end].lstrip())  # Punkt keeps leading space
-        spans.append((start, end))
+        # Punkt knows only Latin punctuation: Chinese and Japanese sentences end in 。！？
+        spans += [m.span() for m in _CJK_SENTENCE.finditer(text, start, end)]
     return spans
