@@ -133,10 +133,9 @@ def test_eval_qa_needs_a_corpus(tmp_path: Path, capsys) -> None:
     assert "--qa needs --corpus" in capsys.readouterr().err
 
 
-# A regression floor: the defaults (tuned on train only) give 0.6876 on test. The issue's
-# target is 0.69; see the README's evaluation section for where that stands.
+# The defaults were chosen on SciFact's train queries only; on test they give 0.6934.
 def test_scifact_ndcg_at_10() -> None:
     if not (SCIFACT / "corpus.jsonl").is_file():
         pytest.skip(f"SciFact not found at {SCIFACT}")
     results = evaluate_beir(load_beir(SCIFACT, "test"))
-    assert results["nDCG@10"] >= 0.685, results
+    assert results["nDCG@10"] >= 0.69, results

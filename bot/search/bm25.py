@@ -23,7 +23,7 @@ class BM25Params:
     (``benchmarks/tune_scifact.py``); rank-bm25's own defaults are k1=1.5, b=0.75."""
 
     k1: float = 1.2
-    b: float = 0.4
+    b: float = 0.5
     epsilon: float = 0.25
 
 

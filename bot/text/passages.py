@@ -30,10 +30,14 @@ class PassageSpan:
 
 @dataclass(frozen=True, slots=True)
 class PassageRules:
-    """How big passages are. Tuned on SciFact's train queries (see ``bot.evaluation``)."""
+    """How big passages are: best on SciFact's train queries (``benchmarks/tune_scifact.py``).
 
-    max_sentences: int = 6
-    max_words: int = 250
+    News paragraphs are mostly shorter than this, so a passage is usually a paragraph; the
+    quote shown is still the best 1-3 sentences of it.
+    """
+
+    max_sentences: int = 8
+    max_words: int = 300
     overlap: int = 1  # sentences shared by consecutive windows
 
 
