@@ -69,7 +69,7 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     archive, report = Archive.open(config, ProgressBar("indexing"))
     if args.rebuild and not report.rebuilt:
-        report = archive.manager.reload(ProgressBar("indexing"))
+        report = archive.manager.reload(ProgressBar("indexing"), force=True)
     report.seconds = time.perf_counter() - started
     print_report(report)
     return 0

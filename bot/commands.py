@@ -75,6 +75,11 @@ def stats_text(stats: dict[str, object]) -> str:
 
 def reload_text(report, queued: int) -> str:
     """Result of a reload for editors (plain text)."""
+    if not report.rebuilt:
+        return (
+            f"No corpus file changed: {report.articles} articles, {report.passages} passages "
+            f"in service. Alerts queued: {queued}."
+        )
     lines = [
         f"Reloaded in {report.seconds:.1f} s: {report.articles} articles, {report.passages} passages.",
         f"Added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "

@@ -6,6 +6,7 @@ process environment over an optional ``.env`` file. Nothing happens at import ti
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -71,7 +72,7 @@ class Config:
             webhook_port=_parse_number("BOT_WEBHOOK_PORT", get("BOT_WEBHOOK_PORT"), 8443, int),
             webhook_secret=get("BOT_WEBHOOK_SECRET"),
             scan_interval=_parse_number("BOT_SCAN_INTERVAL", get("BOT_SCAN_INTERVAL"), None, float),
-            log_level=(get("BOT_LOG_LEVEL") or "INFO").upper(),
+            log_level=_parse_log_level(get("BOT_LOG_LEVEL") or "INFO"),
         )
 
 
@@ -79,6 +80,13 @@ def _check_url(name: str, value: str) -> None:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+
+
+def _parse_log_level(value: str) -> str:
+    level = value.upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ConfigError(f"BOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level
 
 
 def _parse_admins(value: str) -> frozenset[int]:

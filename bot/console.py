@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.answers.model import Answer
-from bot.answers.render_text import render_answer
+from bot.answers.render_text import render_answer, source_text
 from bot.commands import COMMANDS, help_text, reload_text, stats_text
 from bot.config import Config
 from bot.services import Services
@@ -76,8 +76,8 @@ class Console:
         self.write(text)
 
     def _latest(self) -> None:
-        articles = sorted(self.services.index.articles, key=lambda a: (a.date is not None, a.date or 0), reverse=True)
-        self.write("\n".join(f"- {a.title} · {a.source} · {a.date or ''}".rstrip(" ·") for a in articles[:8]))
+        lines = [f"- {source_text(a.title, a.source, a.date)}" for a in self.services.index.newest(8)]
+        self.write("\n".join(lines) or "No articles yet.")
 
     def _reload(self) -> None:
         report, queued = asyncio.run(self.services.reload())

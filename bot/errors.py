@@ -2,7 +2,7 @@
 
 BotError
 ├── ConfigError      bad or missing configuration (message is shown to the operator as is)
-└── UserError        a reader's or editor's request that cannot be done (message shown to them)
+└── AlertQueueError  the index was reloaded, but queueing its alerts failed (carries the report)
 """
 
 
@@ -14,5 +14,9 @@ class ConfigError(BotError):
     """Configuration is missing or invalid; the message says which variable and why."""
 
 
-class UserError(BotError):
-    """A request that cannot be carried out; the message is written for the person asking."""
+class AlertQueueError(BotError):
+    """Raised by a reload whose new index is live but whose alerts could not be queued."""
+
+    def __init__(self, report: object, cause: Exception) -> None:
+        super().__init__(f"the index was reloaded, but alerts could not be queued: {cause}")
+        self.report = report

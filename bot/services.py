@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from bot.alerts.queue import queue_alerts
 from bot.answers.engine import AnswerEngine
 from bot.config import Config
+from bot.errors import AlertQueueError
 from bot.search.index import Progress
 from bot.search.lifecycle import IndexManager, ReloadReport
 from bot.store import (
@@ -68,7 +69,9 @@ class Services:
             StoredQueries(db),
         )
         services.outbox.recover()  # alerts a killed process left mid-send are due again
-        services.queue_alerts()  # the first start only records the corpus as seen
+        # Articles added while the bot was down are announced now; the very first start only
+        # records the corpus as seen.
+        services.queue_alerts()
         return services
 
     def close(self) -> None:
@@ -86,13 +89,18 @@ class Services:
         return queue_alerts(self.index, self.engine.analyzer, self.subscriptions, self.outbox)
 
     async def reload(self, progress: Progress | None = None) -> tuple[ReloadReport, QueueResult]:
-        """Rebuild off the event loop (questions keep being answered), then queue alerts.
+        """Rescan and rebuild off the event loop (questions keep being answered), then queue
+        alerts. Serialised: a second reload waits for the first and then rescans.
 
-        Serialised: a second reload waits for the first and then rescans.
+        Raises whatever the rebuild raised (the previous index stays in service), or
+        :class:`AlertQueueError` when the new index is live but its alerts were not queued.
         """
         async with self.reload_lock:
             report = await asyncio.to_thread(self.archive.manager.reload, progress)
-            return report, await asyncio.to_thread(self.queue_alerts)
+            try:
+                return report, await asyncio.to_thread(self.queue_alerts)
+            except Exception as exc:
+                raise AlertQueueError(report, exc) from exc
 
     def stats(self, today: dt.date | None = None) -> dict[str, object]:
         index = self.index

@@ -90,7 +90,7 @@ async def test_subscribe_list_and_unsubscribe(bot_env):
     buttons = [b for row in listing["reply_markup"]["inline_keyboard"] for b in row]
     assert len(buttons) == 2
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
-    remove = next(b["callback_data"] for b in buttons if "elections" in b["callback_data"])
+    remove = next(b["callback_data"] for b in buttons if "elections" in b["text"])
     api.press_button(chat, listing["message_id"], remove)
     await api.wait_for(lambda: listing["edits"] >= 1)
     await api.wait_for(lambda: not api.unanswered_callback_queries())
@@ -149,7 +149,7 @@ async def test_new_article_alerts_matching_subscribers_once(bot_env, corpus_dir)
     # Nothing changed: nothing announced.
     status = await command(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Alerts queued" in status["text"], timeout=10)
-    assert "Added 0, changed 0" in status["text"] and "Alerts queued: 0." in status["text"]
+    assert "No corpus file changed" in status["text"] and "Alerts queued: 0." in status["text"]
     # The article was edited (same file): changed, not new, not announced again.
     write_election_article(corpus_dir, extra=" Counting starts at eight.")
     status = await command(api, ADMIN, "/reload")
@@ -324,3 +324,20 @@ async def test_kill_9_mid_fan_out_loses_nothing(api, corpus_dir, tmp_path):
     assert lost == []
     assert duplicates <= 1
     assert counts["sent"] == len(subscribers) and counts["pending"] == counts["sending"] == 0
+
+
+async def test_long_and_stopword_topics(bot_env):
+    api, _app, services = bot_env
+    chat = 3003
+    long_topic = "renewable energy subsidies for offshore wind farms in the north sea region"
+    reply = await command(api, chat, f"/subscribe {long_topic}")
+    assert reply["text"].startswith("Subscribed to")
+    reply = await command(api, chat, "/subscribe the who")
+    assert "no words I can match" in reply["text"]
+    assert services.subscriptions.topics(chat) == [long_topic]
+    listing = await command(api, chat, "/subscriptions")
+    (button,) = [b for row in listing["reply_markup"]["inline_keyboard"] for b in row]
+    assert len(button["callback_data"].encode()) <= 64
+    api.press_button(chat, listing["message_id"], button["callback_data"])
+    await api.wait_for(lambda: listing["edits"] >= 1)
+    assert services.subscriptions.topics(chat) == []

@@ -305,14 +305,13 @@ def test_failed_analysis_leaves_the_previous_index_in_service(corpus: Path, inde
     assert titles(load_index(index_dir)) == titles(before)
 
 
-def test_swap_callbacks_see_the_new_index(corpus: Path, index_dir: Path) -> None:
+def test_reload_without_changes_rebuilds_nothing(corpus: Path, index_dir: Path) -> None:
     manager = IndexManager(corpus, index_dir)
-    seen: list[SearchIndex] = []
-    manager.on_swap.append(seen.append)
     manager.open()
-    (corpus / "delta.md").write_text(DELTA, encoding="utf-8")
-    manager.reload()
-    assert len(seen) == 2 and seen[-1] is manager.index
+    served = manager.index
+    report = manager.reload()
+    assert report.rebuilt is False and manager.index is served
+    assert manager.reload(force=True).rebuilt is True and manager.index is not served
 
 
 def test_manifest_ignores_hidden_files(corpus: Path) -> None:

@@ -44,3 +44,26 @@ def test_unreachable_api_gives_a_clear_error(tmp_path: Path) -> None:
     assert "Cannot reach the Telegram Bot API" in result.stderr
     assert "Traceback" not in result.stderr
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_token_is_redacted_from_tracebacks_too() -> None:
+    import io
+    import logging
+
+    from bot.telegram_app.run import RedactToken
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactToken(TOKEN))
+    log = logging.getLogger("test-redaction")
+    log.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"POST https://api.telegram.org/bot{TOKEN}/getMe failed")
+        except RuntimeError:
+            log.exception("request to %s failed", f"/bot{TOKEN}/getMe")
+    finally:
+        log.removeHandler(handler)
+    output = stream.getvalue()
+    assert "RuntimeError" in output and "<token>" in output
+    assert TOKEN not in output

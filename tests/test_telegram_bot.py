@@ -315,7 +315,7 @@ async def test_questions_answered_during_a_slow_reload(bot_env):
         await api.wait_for_messages(USER, 1, timeout=2)
     finally:
         release.set()
-        await api.wait_for(lambda: "Reloaded" in status["text"], timeout=10)
+        await api.wait_for(lambda: "Alerts queued" in status["text"], timeout=10)
 
 
 async def test_broken_files_are_skipped_with_a_reason(bot_env, corpus_dir):

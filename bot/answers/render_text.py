@@ -20,10 +20,14 @@ def format_date(date: dt.date | None) -> str:
     return f"{date.day} {date:%b %Y}" if date else ""
 
 
+def source_text(title: str, source: str, date: dt.date | None) -> str:
+    """"Title · Source · 16 Aug 2020" (empty fields left out)."""
+    return " · ".join(p for p in (title, source, format_date(date)) if p)
+
+
 def citation_line(citation: Citation) -> str:
-    """"Title · Source · 16 Aug 2020 · ¶5" (empty fields left out)."""
-    parts = [citation.title, citation.source, format_date(citation.date), f"¶{citation.paragraph}"]
-    return " · ".join(p for p in parts if p)
+    """"Title · Source · 16 Aug 2020 · ¶5"."""
+    return f"{source_text(citation.title, citation.source, citation.date)} · ¶{citation.paragraph}"
 
 
 def quoted_text(quote: Quote, mark: tuple[str, str] = ("", "")) -> str:

@@ -7,6 +7,7 @@ rebuild re-analyses only the articles whose content changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -114,6 +115,10 @@ class SearchIndex:
         t = self.passages
         lo, hi = t.token_offsets[i], t.token_offsets[i + 1]
         return [self.vocabulary[j] for j in t.tokens[lo:hi].tolist()]
+
+    def newest(self, n: int) -> list[Article]:
+        """The ``n`` most recent articles; undated ones last."""
+        return sorted(self.articles, key=lambda a: (a.date is not None, a.date or dt.date.min), reverse=True)[:n]
 
     def article(self, article_id: str) -> Article | None:
         row = self._article_rows.get(article_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,11 +70,10 @@ class IndexManager:
         self.rules = rules
         self.index: SearchIndex | None = None
         self._lock = threading.Lock()
-        self.on_swap: list[Callable[[SearchIndex], None]] = []
 
     def open(self, progress: Progress | None = None) -> ReloadReport:
         """Serve the stored index if the corpus is unchanged since it was built, else rebuild."""
-        if load_manifest(self.index_dir) == corpus_manifest(self.corpus_dir):
+        if self._unchanged():
             try:
                 index = load_index(self.index_dir)
             except IndexNotFound as exc:
@@ -91,13 +89,22 @@ class IndexManager:
                     )
         return self.reload(progress)
 
-    def reload(self, progress: Progress | None = None) -> ReloadReport:
+    def reload(self, progress: Progress | None = None, force: bool = False) -> ReloadReport:
         """Rescan and rebuild; on any failure the previous index stays in service.
 
-        Blocking and CPU-bound: async callers run it in a worker thread.
+        Nothing is rebuilt when no corpus file changed since the live index was built, unless
+        ``force``. Blocking and CPU-bound: async callers run it in a worker thread.
         """
         with self._lock:
             started = time.perf_counter()
+            if not force and self.index is not None and self._unchanged():
+                return ReloadReport(
+                    skipped=self.index.skipped,
+                    articles=len(self.index.articles),
+                    passages=len(self.index),
+                    seconds=time.perf_counter() - started,
+                    rebuilt=False,
+                )
             previous = self.index
             if previous is None:
                 try:  # a stale stored index still saves re-analysing unchanged articles
@@ -128,7 +135,8 @@ class IndexManager:
                 time.perf_counter() - started,
             )
 
+    def _unchanged(self) -> bool:
+        return load_manifest(self.index_dir) == corpus_manifest(self.corpus_dir)
+
     def _swap(self, index: SearchIndex) -> None:
         self.index = index  # one reference assignment: readers see the old or the new index
-        for callback in self.on_swap:
-            callback(index)

@@ -17,7 +17,7 @@ from bot.articles.model import Article
 from bot.search.index import SearchIndex
 from bot.store import OutboxRow
 from bot.telegram_app.context import Context
-from bot.telegram_app.render import escape, source_line
+from bot.telegram_app.render import escape, shorten, source_line
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +28,13 @@ _GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rig
 def alert_html(article: Article) -> str:
     lede = article.paragraphs[0] if article.text else ""
     if len(lede) > LEDE_CHARS:
-        lede = lede[: lede.rfind(" ", 0, LEDE_CHARS)] + "…"
+        space = lede.rfind(" ", 0, LEDE_CHARS)
+        lede = lede[: space if space > 0 else LEDE_CHARS] + "…"  # CJK text has no spaces
     return f"🆕 {source_line(article.title, article.url, article.source, article.date)}\n\n{escape(lede)}"
 
 
 def alert_keyboard(article: Article) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton("Ask about this article", switch_inline_query_current_chat=article.title[:200])]]
+    rows = [[InlineKeyboardButton("Ask about this article", switch_inline_query_current_chat=shorten(article.title))]]
     if article.url:
         rows.append([InlineKeyboardButton("Read the article", url=article.url)])
     return InlineKeyboardMarkup(rows)

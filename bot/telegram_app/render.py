@@ -15,11 +15,23 @@ from bot.answers.render_text import STATUS_MESSAGES, format_date, quoted_text
 from bot.articles.model import Article
 
 MAX_MESSAGE = 4096  # UTF-16 code units, after entity parsing
-MAX_CALLBACK_DATA = 64  # bytes
+MAX_TITLE = 200  # characters of a title shown in lists and alerts
 
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Plain text cut to ``limit`` UTF-16 code units (never inside a surrogate pair)."""
+    if utf16_len(text) <= limit:
+        return text
+    cut = text.encode("utf-16-le")[: 2 * (limit - 1)].decode("utf-16-le", errors="ignore")
+    return cut + "…"
+
+
+def shorten(text: str, limit: int = MAX_TITLE) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def escape(text: str) -> str:
@@ -27,6 +39,7 @@ def escape(text: str) -> str:
 
 
 def link(title: str, url: str) -> str:
+    title = shorten(title)
     return f'<a href="{escape(url)}">{escape(title)}</a>' if url else escape(title)
 
 
@@ -87,11 +100,8 @@ def source_line(title: str, url: str, source: str, date: dt.date | None) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def article_line(article: Article) -> str:
-    return source_line(article.title, article.url, article.source, article.date)
-
-
 def article_list(articles: Sequence[Article], heading: str) -> str:
     if not articles:
         return "No articles yet."
-    return "\n".join([f"<b>{escape(heading)}</b>", *(f"• {article_line(a)}" for a in articles)])
+    lines = (f"• {source_line(a.title, a.url, a.source, a.date)}" for a in articles)
+    return "\n".join([f"<b>{escape(heading)}</b>", *lines])

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import time
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot.commands import reload_text, stats_text
-from bot.telegram_app.context import Context, is_admin, services
+from bot.errors import AlertQueueError
+from bot.telegram_app.context import Context, is_admin, services, unless_unchanged
+from bot.telegram_app.render import clip
 
 log = logging.getLogger(__name__)
 
@@ -28,24 +31,31 @@ async def on_reload(update: Update, context: Context) -> None:
     )
     loop = asyncio.get_running_loop()
     last_edit = time.monotonic()
+    progress_edits: list[concurrent.futures.Future] = []
 
     def progress(done: int, total: int) -> None:
         # Runs in the worker thread: hand the edit to the event loop, at most every few seconds.
         nonlocal last_edit
         if time.monotonic() - last_edit >= PROGRESS_EVERY and done < total:
             last_edit = time.monotonic()
-            asyncio.run_coroutine_threadsafe(
-                _edit(status, f"Reloading the corpus… {done}/{total} articles"), loop
-            )
+            edit = _edit(status, f"Reloading the corpus… {done}/{total} articles")
+            progress_edits.append(asyncio.run_coroutine_threadsafe(edit, loop))
 
     try:
         report, queued = await s.reload(progress)
+        result = reload_text(report, queued.queued)
+    except AlertQueueError as exc:
+        log.exception("queueing alerts failed")
+        report, queued, result = exc.report, None, f"{reload_text(exc.report, 0)}\n{exc}"
     except Exception as exc:
         log.exception("reload failed")
-        await _edit(status, f"Reload failed, the previous index stays in service: {exc}")
-        return
-    await _edit(status, reload_text(report, queued.queued))
-    if queued.queued:
+        report, queued, result = None, None, f"Reload failed, the previous index stays in service: {exc}"
+    # A late progress edit must not overwrite the result.
+    for edit in progress_edits:
+        edit.cancel()
+    await asyncio.gather(*map(asyncio.wrap_future, progress_edits), return_exceptions=True)
+    await _edit(status, result)
+    if queued is not None and queued.queued:
         context.application.create_task(deliver_now(context), update=update)
 
 
@@ -57,11 +67,7 @@ async def deliver_now(context: Context) -> None:
 
 
 async def _edit(message, text: str) -> None:
-    try:
-        await message.edit_text(text[:4000])
-    except BadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
+    await unless_unchanged(message.edit_text(clip(text)))
 
 
 async def on_stats(update: Update, context: Context) -> None:
@@ -79,7 +85,8 @@ async def on_error(update: object, context: Context) -> None:
     s = context.bot_data.get("services")
     if s is None:
         return
-    notice = f"⚠️ {type(context.error).__name__}: {str(context.error)[:300]}"
+    detail = str(context.error).replace(context.bot.token, "<token>")[:300]
+    notice = f"⚠️ {type(context.error).__name__}: {detail}"
     for admin in s.config.admins:
         try:
             await context.bot.send_message(admin, notice)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import html
 import logging
 from collections import OrderedDict
@@ -14,12 +13,13 @@ from telegram.error import BadRequest
 
 from bot.answers.model import Answer
 from bot.commands import EXAMPLE_QUESTION, help_text
-from bot.telegram_app.context import Context, is_admin, services
+from bot.telegram_app.context import Context, is_admin, services, unless_unchanged
 from bot.telegram_app.render import answer_page, article_list, unanswered_html
 
 log = logging.getLogger(__name__)
 
 MORE_PREFIX = "more"
+LATEST = 8  # articles listed by /latest
 REMEMBERED_ANSWERS = 200  # per chat: which bot message answers which question (for edits)
 
 
@@ -55,18 +55,18 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     remembered = _remembered(context)
     if update.edited_message and message.message_id in remembered:
         try:
-            await context.bot.edit_message_text(
-                text,
-                chat_id=message.chat_id,
-                message_id=remembered[message.message_id],
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-                disable_web_page_preview=True,
+            await unless_unchanged(
+                context.bot.edit_message_text(
+                    text,
+                    chat_id=message.chat_id,
+                    message_id=remembered[message.message_id],
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    disable_web_page_preview=True,
+                )
             )
             return
-        except BadRequest as exc:
-            if "not modified" in str(exc):
-                return
+        except BadRequest as exc:  # e.g. the answer was deleted: answer anew
             log.info("could not edit earlier answer (%s); sending a new one", exc)
     sent = await message.reply_html(text, reply_markup=keyboard, disable_web_page_preview=True)
     remembered[message.message_id] = sent.message_id
@@ -107,7 +107,7 @@ def _payload_question(payload: str) -> str | None:
     data = payload[1:]
     try:
         return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error) or not UTF-8 (UnicodeDecodeError)
         return None
 
 
@@ -129,10 +129,7 @@ async def on_help(update: Update, context: Context) -> None:
 
 
 async def on_latest(update: Update, context: Context) -> None:
-    articles = services(context).index.articles
-    newest = sorted(
-        articles, key=lambda a: (a.date is not None, a.date or 0), reverse=True
-    )[:8]
+    newest = services(context).index.newest(LATEST)
     await update.effective_message.reply_html(
         article_list(newest, "Latest articles"), disable_web_page_preview=True
     )
@@ -155,17 +152,15 @@ async def on_more(update: Update, context: Context) -> None:
         return
     text, keyboard = render_reply(answer, token, first_quote)
     await query.answer()
-    await query.edit_message_text(
-        text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
+    await unless_unchanged(
+        query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
+        )
     )
 
 
 async def _remove_buttons(query) -> None:
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest as exc:
-        if "not modified" not in str(exc):  # no buttons left (pressed twice): nothing to do
-            raise
+    await unless_unchanged(query.edit_message_reply_markup(None))
 
 
 async def on_non_text(update: Update, context: Context) -> None:

@@ -3,14 +3,22 @@ chats' reachability in step with Telegram (blocked, kicked, migrated)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
+from bot.alerts.topics import Topic
 from bot.store import StoreError, normalise_topic
-from bot.telegram_app.context import Context, services
+from bot.telegram_app.context import Context, services, unless_unchanged
 
 UNSUBSCRIBE_PREFIX = "unsub"
-MAX_BUTTON_TOPIC_BYTES = 40  # callback data: "unsub:" + topic must stay within 64 bytes
+
+
+def topic_key(topic: str) -> str:
+    """A short stand-in for a topic in callback data (topics may be up to 100 characters,
+    callback data only 64 bytes); the handler looks the topic up among the chat's own."""
+    return hashlib.sha1(topic.encode()).hexdigest()[:12]
 
 
 def _describe(topic: str) -> str:
@@ -29,9 +37,14 @@ async def _may_change(update: Update, context: Context) -> bool:
     chat = update.effective_chat
     if chat.type == ChatType.PRIVATE:
         return True
-    member = await context.bot.get_chat_member(chat.id, update.effective_user.id)
-    if member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER):
-        return True
+    message = update.message
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous admin, writing as the group itself
+    user = update.effective_user
+    if user is not None:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+        if member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER):
+            return True
     await update.effective_message.reply_text("Only this group's admins can change its alerts.")
     return False
 
@@ -40,8 +53,16 @@ async def on_subscribe(update: Update, context: Context) -> None:
     if not await _may_change(update, context):
         return
     chat = update.effective_chat
-    store = services(context).subscriptions
+    s = services(context)
+    store = s.subscriptions
     topic = " ".join(context.args or [])
+    parsed = Topic.parse(topic, s.engine.analyzer)
+    if topic.strip() and normalise_topic(topic) and not (parsed.include or parsed.exclude):
+        await update.effective_message.reply_text(
+            f"“{topic}” has no words I can match articles on. Try names or subjects, "
+            "e.g. /subscribe elections, or /subscribe alone for every new article."
+        )
+        return
     try:
         created = store.subscribe(chat.id, topic, chat_type=chat.type, title=chat.title or "")
     except StoreError as exc:
@@ -74,9 +95,8 @@ async def on_unsubscribe(update: Update, context: Context) -> None:
 
 def _topics_keyboard(topics: list[str]) -> InlineKeyboardMarkup | None:
     rows = [
-        [InlineKeyboardButton(f"Remove {_describe(t)}"[:60], callback_data=f"{UNSUBSCRIBE_PREFIX}:{t}")]
+        [InlineKeyboardButton(f"Remove {_describe(t)}"[:60], callback_data=f"{UNSUBSCRIBE_PREFIX}:{topic_key(t)}")]
         for t in topics
-        if len(t.encode()) <= MAX_BUTTON_TOPIC_BYTES
     ]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -91,12 +111,14 @@ async def on_unsubscribe_button(update: Update, context: Context) -> None:
     if not await _may_change(update, context):
         await query.answer()
         return
-    topic = query.data.split(":", 1)[1]
+    key = query.data.split(":", 1)[1]
     store = services(context).subscriptions
-    removed = store.unsubscribe(update.effective_chat.id, topic)
+    chat_id = update.effective_chat.id
+    topic = next((t for t in store.topics(chat_id) if topic_key(t) == key), None)
+    removed = topic is not None and store.unsubscribe(chat_id, topic)
     await query.answer("Removed." if removed else "That subscription was already gone.")
-    topics = store.topics(update.effective_chat.id)
-    await query.edit_message_text(_summary(topics), reply_markup=_topics_keyboard(topics))
+    topics = store.topics(chat_id)
+    await unless_unchanged(query.edit_message_text(_summary(topics), reply_markup=_topics_keyboard(topics)))
 
 
 async def on_silent(update: Update, context: Context) -> None:
