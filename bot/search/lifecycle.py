@@ -69,18 +69,20 @@ class IndexManager:
         self.params = params
         self.rules = rules
         self.index: SearchIndex | None = None
+        self._manifest: dict[str, list[int]] | None = None
         self._lock = threading.Lock()
 
     def open(self, progress: Progress | None = None) -> ReloadReport:
         """Serve the stored index if the corpus is unchanged since it was built, else rebuild."""
-        if self._unchanged():
+        manifest = corpus_manifest(self.corpus_dir)
+        if load_manifest(self.index_dir) == manifest:
             try:
                 index = load_index(self.index_dir)
             except IndexNotFound as exc:
                 log.warning("stored index unusable (%s); rebuilding", exc)
             else:
                 if index.params == self.params and index.rules == self.rules:
-                    self._swap(index)
+                    self._swap(index, manifest)
                     return ReloadReport(
                         skipped=index.skipped,
                         articles=len(index.articles),
@@ -97,7 +99,8 @@ class IndexManager:
         """
         with self._lock:
             started = time.perf_counter()
-            if not force and self.index is not None and self._unchanged():
+            manifest = corpus_manifest(self.corpus_dir)
+            if not force and self.index is not None and manifest == self._manifest:
                 return ReloadReport(
                     skipped=self.index.skipped,
                     articles=len(self.index.articles),
@@ -111,7 +114,6 @@ class IndexManager:
                     previous = load_index(self.index_dir)
                 except IndexNotFound:
                     previous = None
-            manifest = corpus_manifest(self.corpus_dir)
             scan = read_corpus(self.corpus_dir)
             index = build_index(
                 scan.articles,
@@ -124,7 +126,7 @@ class IndexManager:
             )
             save_index(index, self.index_dir, manifest)
             added, changed, removed = diff_articles(previous, index)
-            self._swap(index)
+            self._swap(index, manifest)
             return ReloadReport(
                 added,
                 changed,
@@ -135,8 +137,6 @@ class IndexManager:
                 time.perf_counter() - started,
             )
 
-    def _unchanged(self) -> bool:
-        return load_manifest(self.index_dir) == corpus_manifest(self.corpus_dir)
-
-    def _swap(self, index: SearchIndex) -> None:
+    def _swap(self, index: SearchIndex, manifest: dict[str, list[int]]) -> None:
+        self._manifest = manifest  # what the served index was built from
         self.index = index  # one reference assignment: readers see the old or the new index

@@ -9,6 +9,7 @@ Arrays are plain ``.npy`` files loaded memory-mapped: start-up does not re-read 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
@@ -71,14 +72,17 @@ def save_index(index: SearchIndex, root: Path, manifest: dict[str, list[int]]) -
         _write_json(staging / "vocabulary.json", index.vocabulary)
         _write_json(staging / "meta.json", meta)  # written last: its presence marks completeness
         final = root / name
-        os.replace(staging, final)
-        pointer = root / ".CURRENT.tmp"
-        pointer.write_text(name, encoding="utf-8")
-        os.replace(pointer, root / "CURRENT")
+        # Another process (the bot, ``bot.py index``) may be publishing too: one at a time.
+        with (root / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.replace(staging, final)
+            pointer = root / ".CURRENT.tmp"
+            pointer.write_text(name, encoding="utf-8")
+            os.replace(pointer, root / "CURRENT")
+            _remove_old_versions(root, keep=name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _remove_old_versions(root, keep=name)
     return final
 
 
@@ -90,8 +94,15 @@ def _write_json(path: Path, value: object) -> None:
 
 
 def _remove_old_versions(root: Path, keep: str) -> None:
+    """Drop superseded versions. Another process (``bot.py index`` beside the running bot)
+    may be writing a staging directory right now: only abandoned ones (a day old) go."""
+    abandoned = time.time() - 86400
     for entry in root.iterdir():
-        if entry.is_dir() and entry.name != keep and entry.name.startswith(("v-", ".tmp-")):
+        if not entry.is_dir() or entry.name == keep:
+            continue
+        if entry.name.startswith("v-") or (
+            entry.name.startswith(".tmp-") and entry.stat().st_mtime < abandoned
+        ):
             shutil.rmtree(entry, ignore_errors=True)
 
 

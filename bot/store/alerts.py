@@ -93,13 +93,17 @@ class AlertOutbox:
         bot on an existing archive does not announce all of it.
         """
         now = timestamp(now)
+        # Known ids are set aside before the write transaction, which then only touches the
+        # new ones: on a large archive the lock is held for milliseconds, not seconds.
+        seen = {row[0] for row in query(self._conn, "SELECT article_id FROM articles_seen")}
+        candidates = [(article_id, title) for article_id, title in articles if article_id not in seen]
         with transaction(self._conn) as conn:
             first_scan = not conn.execute(
                 "SELECT 1 FROM meta WHERE key = ?", (_FIRST_SCAN_DONE,)
             ).fetchone()
             new_ids = [
                 article_id
-                for article_id, title in articles
+                for article_id, title in candidates
                 if conn.execute(
                     "INSERT OR IGNORE INTO articles_seen (article_id, first_seen_at, title)"
                     " VALUES (?, ?, ?)",
