@@ -21,7 +21,9 @@ def queue_alerts(
     topics = {text: Topic.parse(text, analyzer) for text in {topic for _, topic in subs}}
 
     def recipients(article_id: str) -> list[int]:
-        wanted = {text for text, topic in topics.items() if matches(index, article_id, topic)}
+        article = index.article(article_id)
+        tags = frozenset(analyzer.terms(" ".join(article.topics))) if article else frozenset()
+        wanted = {text for text, topic in topics.items() if matches(index, article_id, topic, tags)}
         return sorted({chat for chat, text in subs if text in wanted})
 
     return outbox.queue_new_articles(((a.id, a.title) for a in index.articles), recipients)

@@ -1,0 +1,66 @@
+"""Topic relevance for alerts: stems not substrings, exclusions, tags, partial topics."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.alerts.topics import Topic, matches, relevance
+from bot.articles.model import Article
+from bot.search.index import build_index
+from bot.text.analysis import Analyzer
+
+ARTICLES = [
+    Article("vote", "Voters head to the polls", "The election campaign ended after weeks of "
+            "debate. Turnout in the election is expected to be high, and so is change."),
+    Article("fraud", "Vote count questioned", "Observers alleged fraud in the election count "
+            "and asked for a recount in three districts. Officials rejected any change."),
+    Article("climate", "Markets change course", "Share prices changed direction on Monday as "
+            "traders reacted to a change in interest rates."),
+    Article("selection", "Team selection announced", "The coach announced the selection for "
+            "the cup final, one change with two new players in the squad."),
+    Article("summit", "Climate summit opens", "Delegates met to discuss climate targets."),
+    Article("harbour", "Ferry timetable", "Ferries will run every hour from the harbour in "
+            "summer.", topics=("Transport",)),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def index():
+    return build_index(ARTICLES, Analyzer())
+
+
+def topic(text: str) -> Topic:
+    return Topic.parse(text, Analyzer())
+
+
+def matching(index, text: str) -> set[str]:
+    analyzer = Analyzer()
+    return {
+        a.id
+        for a in index.articles
+        if matches(index, a.id, topic(text), frozenset(analyzer.terms(" ".join(a.topics))))
+    }
+
+
+def test_stems_match_and_substrings_do_not(index) -> None:
+    # "elections" is stemmed like "election"; "selection" contains "election" but is another word.
+    assert matching(index, "elections") == {"vote", "fraud"}
+
+
+def test_exclusions(index) -> None:
+    assert matching(index, "election -fraud") == {"vote"}
+    assert matching(index, "-fraud") == {"vote", "climate", "selection", "summit", "harbour"}
+
+
+def test_a_common_word_alone_does_not_carry_a_longer_topic(index) -> None:
+    assert relevance(index, "climate", topic("climate change").include) < 0.6
+    assert "climate" not in matching(index, "climate change")
+
+
+def test_tags_match_outright(index) -> None:
+    assert matching(index, "transport") == {"harbour"}
+
+
+def test_everything_and_stopword_topics(index) -> None:
+    assert topic("").everything and matching(index, "") == {a.id for a in ARTICLES}
+    assert topic("the of").include == () and topic("the of").exclude == ()
