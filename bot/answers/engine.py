@@ -3,7 +3,13 @@
 The "no answer" decision is a coverage test: a passage answers only if it contains a good
 share of the question's information, measured as the share of the question's idf mass (each
 distinct term weighted by its idf; terms absent from the archive count with the average idf)
-found in the passage. BM25 scores alone are not comparable across questions, so they cannot decide.
+found in the passage.
+
+The threshold, 0.4, favours answering: on SciFact (``benchmarks/calibrate_no_answer.py``) it
+answers 94% of claims whose evidence is in the corpus and refuses 23% of those whose evidence
+was removed (0.5: 78% / 44%; 0.6: 63% / 63%). Claims share vocabulary with the rest of a
+specialised corpus; a question about something the archive never covers ("What is the capital
+of France?" on a news archive about China) matches little and is refused. BM25 scores alone are not comparable across questions, so they cannot decide.
 """
 
 from __future__ import annotations
