@@ -55,11 +55,6 @@ def test_closing_quotes_stay_with_their_sentence(text: str, expected: list[str])
     assert sentences(text) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: initials written without a space ('J.K. Rowling', AP style) end a sentence: "
-    "'j.k' is not an abbreviation Punkt knows (sentences.py NEWS_ABBREVIATIONS)",
-)
 def test_initials_without_spaces_do_not_end_sentences() -> None:
     assert sentences("The novel by J.K. Rowling sold well. Critics were kind.") == [
         "The novel by J.K. Rowling sold well.",

@@ -27,7 +27,9 @@ NEWS_ABBREVIATIONS = frozenset(
     u.s u.k u.n e.u u.s.a u.a.e d.c n.y l.a p.m a.m e.g i.e etc vs cf al approx
     vol fig pp eds ibid mt ft sq km kg lb oz
     """.split()
-) | frozenset(string.ascii_lowercase)  # initials: "John F. Kennedy", "J. K. Rowling"
+) | frozenset(string.ascii_lowercase) | frozenset(  # initials: "John F. Kennedy", "J.K. Rowling"
+    f"{a}.{b}" for a in string.ascii_lowercase for b in string.ascii_lowercase
+)
 
 
 _CJK_SENTENCE = re.compile(r"\S(?:[^。！？]*[。！？]+[」』”\"]*|.*)", re.S)
