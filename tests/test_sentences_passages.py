@@ -147,7 +147,7 @@ def test_a_sentence_longer_than_max_words_is_a_passage_alone() -> None:
 
 # --- properties over generated articles ----------------------------------------------------
 
-# Words end with a letter: a closing quote ending a short line is the xfail above.
+# Words end with a letter or a contraction; sentences end with their own punctuation.
 WORD = st.builds(
     lambda w, suffix: w + suffix,
     st.text(alphabet="abcdefghijklmnopqrstuvwxyzé", min_size=1, max_size=8),
