@@ -11,7 +11,7 @@ from bot.alerts.queue import queue_alerts
 from bot.answers.engine import AnswerEngine
 from bot.config import Config
 from bot.errors import AlertQueueError
-from bot.search.index import Progress
+from bot.search.index import Progress, SearchIndex
 from bot.search.lifecycle import IndexManager, ReloadReport
 from bot.store import (
     ActivityLog,
@@ -82,7 +82,7 @@ class Services:
         return self.archive.engine
 
     @property
-    def index(self):
+    def index(self) -> SearchIndex:
         return self.archive.manager.index
 
     def queue_alerts(self) -> QueueResult:

@@ -1,6 +1,6 @@
 """English stopwords, shipped with the project.
 
-NLTK's own list lives in its downloadable data (``nltk.download('stopwords')``), which cannot
+NLTK's own list lives in its downloadable data (the ``stopwords`` corpus), which cannot
 be fetched on the machines this bot runs on; this is the same list, kept here.
 """
 
