@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from bot.answers.model import Answer, AnswerStatus, Citation, Quote
 
@@ -30,13 +31,19 @@ def citation_line(citation: Citation) -> str:
     return f"{source_text(citation.title, citation.source, citation.date)} · ¶{citation.paragraph}"
 
 
-def quoted_text(quote: Quote, mark: tuple[str, str] = ("", "")) -> str:
-    """The quote with ellipses where the paragraph goes on and ``mark`` around matched terms."""
+def quoted_text(
+    quote: Quote, mark: tuple[str, str] = ("", ""), escape: Callable[[str], str] = str
+) -> str:
+    """The quote with ellipses where the paragraph goes on and ``mark`` around matched terms.
+
+    ``escape`` is applied to each piece of text separately, so markup front ends get marks
+    around escaped text and never split an entity.
+    """
     out, pos = [], 0
     for start, end in quote.highlights:
-        out += [quote.text[pos:start], mark[0], quote.text[start:end], mark[1]]
+        out += [escape(quote.text[pos:start]), mark[0], escape(quote.text[start:end]), mark[1]]
         pos = end
-    out.append(quote.text[pos:])
+    out.append(escape(quote.text[pos:]))
     return ("…" if quote.cut_before else "") + "".join(out) + ("…" if quote.cut_after else "")
 
 

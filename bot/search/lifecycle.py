@@ -39,6 +39,17 @@ class ReloadReport:
     rebuilt: bool = True
 
 
+def _unchanged(index: SearchIndex, seconds: float = 0.0) -> ReloadReport:
+    """The report of a reload that found nothing to rebuild."""
+    return ReloadReport(
+        skipped=index.skipped,
+        articles=len(index.articles),
+        passages=len(index),
+        seconds=seconds,
+        rebuilt=False,
+    )
+
+
 def diff_articles(old: SearchIndex | None, new: SearchIndex) -> tuple[list, list, list]:
     """(added, changed, removed titles) between two indexes, by article id and content."""
     before = {} if old is None else {a.id: (a, fp) for a, fp in zip(old.articles, old.fingerprints)}
@@ -83,12 +94,7 @@ class IndexManager:
             else:
                 if index.params == self.params and index.rules == self.rules:
                     self._swap(index, manifest)
-                    return ReloadReport(
-                        skipped=index.skipped,
-                        articles=len(index.articles),
-                        passages=len(index),
-                        rebuilt=False,
-                    )
+                    return _unchanged(index)
         return self.reload(progress)
 
     def reload(self, progress: Progress | None = None, force: bool = False) -> ReloadReport:
@@ -101,13 +107,7 @@ class IndexManager:
             started = time.perf_counter()
             manifest = corpus_manifest(self.corpus_dir)
             if not force and self.index is not None and manifest == self._manifest:
-                return ReloadReport(
-                    skipped=self.index.skipped,
-                    articles=len(self.index.articles),
-                    passages=len(self.index),
-                    seconds=time.perf_counter() - started,
-                    rebuilt=False,
-                )
+                return _unchanged(self.index, time.perf_counter() - started)
             previous = self.index
             if previous is None:
                 try:  # a stale stored index still saves re-analysing unchanged articles

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Sequence
 
 from bot.answers.model import Answer, Citation, Quote
@@ -15,11 +16,17 @@ from bot.answers.render_text import STATUS_MESSAGES, format_date, quoted_text
 from bot.articles.model import Article
 
 MAX_MESSAGE = 4096  # UTF-16 code units, after entity parsing
-MAX_TITLE = 200  # characters of a title shown in lists and alerts
+MAX_TITLE = 200  # characters of a title or source shown in lists and alerts
+_TAG = re.compile(r"<[^>]*>")  # safe on HTML built here: every text piece is escaped
 
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def visible_len(html_text: str) -> int:
+    """Length Telegram counts for our own HTML: tags removed, entities one character each."""
+    return utf16_len(html.unescape(_TAG.sub("", html_text)))
 
 
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:
@@ -46,7 +53,7 @@ def link(title: str, url: str) -> str:
 def citation_html(citation: Citation) -> str:
     parts = [
         f"<b>{link(citation.title, citation.url)}</b>",
-        escape(citation.source),
+        escape(shorten(citation.source)),
         format_date(citation.date),
         f"¶{citation.paragraph}",
     ]
@@ -55,13 +62,7 @@ def citation_html(citation: Citation) -> str:
 
 def quote_html(quote: Quote) -> str:
     """The quote in a blockquote, matched terms in bold, then its citation."""
-    # Escape each piece separately so bold tags wrap escaped text, never split an entity.
-    text, pos, pieces = quote.text, 0, []
-    for start, end in quote.highlights:
-        pieces += [escape(text[pos:start]), f"<b>{escape(text[start:end])}</b>"]
-        pos = end
-    pieces.append(escape(text[pos:]))
-    body = ("…" if quote.cut_before else "") + "".join(pieces) + ("…" if quote.cut_after else "")
+    body = quoted_text(quote, ("<b>", "</b>"), escape)
     return f"<blockquote>{body}</blockquote>\n{citation_html(quote.citation)}"
 
 
@@ -71,15 +72,12 @@ def answer_page(answer: Answer, first: int, limit: int = 3) -> tuple[str, int]:
     blocks: list[str] = []
     size = 0
     index = first
+    # One block always fits: quotes are at most ~1,200 characters, titles and sources capped.
     while index < len(answer.quotes) and len(blocks) < limit:
         block = quote_html(answer.quotes[index])
-        # Raw HTML length bounds the parsed length from above: a safe measure.
-        added = utf16_len(block) + (2 if blocks else 0)
+        added = visible_len(block) + (2 if blocks else 0)
         if blocks and size + added > MAX_MESSAGE:
             break
-        if not blocks and added > MAX_MESSAGE:  # cannot happen with quote limits; stay safe
-            block = f"<blockquote>{escape(quoted_text(answer.quotes[index])[:3000])}…</blockquote>"
-            added = utf16_len(block)
         blocks.append(block)
         size += added
         index += 1
@@ -96,7 +94,7 @@ def unanswered_html(answer: Answer) -> str:
 
 def source_line(title: str, url: str, source: str, date: dt.date | None) -> str:
     """Linked title · source · date."""
-    parts = [f"<b>{link(title, url)}</b>", escape(source), format_date(date)]
+    parts = [f"<b>{link(title, url)}</b>", escape(shorten(source)), format_date(date)]
     return " · ".join(p for p in parts if p)
 
 
