@@ -26,6 +26,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _post(port: int, update: dict, secret: str | None) -> int:
     headers = {"Content-Type": "application/json"}
     if secret:
@@ -72,6 +77,8 @@ def test_webhook_mode(tmp_path: Path) -> None:
             assert bot.poll() is None, bot.communicate()[1][-2000:]
             assert api.webhook["url"] == "https://bot.example.test/hooks/telegram"
             assert api.webhook.get("secret_token") == SECRET
+            # PTB may register the webhook a moment before its server accepts connections.
+            _wait(lambda: _listening(port), timeout=30)
 
             message = {
                 "message_id": 1, "date": int(time.time()), "text": "What did Pompeo accuse TikTok of?",
