@@ -1,4 +1,5 @@
-"""Alert fan-out benchmark: one new article to N subscribers through the outbox, at Telegram's rates.
+"""Alert fan-out benchmark: one new article to N subscribers through the outbox, at
+Telegram's rates.
 
     python benchmarks/bench_fanout.py [--subscribers 10000] [--groups 0.1] [--profile FILE]
 
@@ -40,13 +41,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from fake_bot_api import FakeBotAPI  # noqa: E402
 from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 
 from bot.alerts.delivery import AlertDelivery  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.telegram_app.alerts import telegram_sender  # noqa: E402
-from fake_bot_api import FakeBotAPI  # noqa: E402
 
 TOKEN = "123456:BENCH-fanout-token-0123456789"
 SEED_ARTICLE = ROOT / "corpus" / "000_de0f464e244af8da.txt"
@@ -179,19 +180,20 @@ async def run(n: int, group_share: float, profile: Path | None) -> int:
 
             (corpus / "001_bench_new_article.txt").write_text(NEW_ARTICLE, encoding="utf-8")
             t0 = time.perf_counter()
-            report, queued = await services.reload()
+            _report, queued = await services.reload()
             reload_s = time.perf_counter() - t0
             if queued.queued != n or len(queued.new_article_ids) != 1:
-                print(f"FAIL: reload queued {queued.queued} alerts for "
-                      f"{queued.new_article_ids}, expected {n} for one article", file=sys.stderr)
+                print(
+                    f"FAIL: reload queued {queued.queued} alerts for "
+                    f"{queued.new_article_ids}, expected {n} for one article",
+                    file=sys.stderr,
+                )
                 return 1
 
             async with FakeBotAPI(token=TOKEN) as api:
                 api.enforce_rate_limits()  # Telegram's: 30/s, 1/s per chat, 20/min per group
                 result = await deliver_all(services, api, profile)
-                sends = sorted(
-                    r["time"] for r in api.calls("sendMessage") if r["status"] == 200
-                )
+                sends = sorted(r["time"] for r in api.calls("sendMessage") if r["status"] == 200)
                 violations = list(api.rate_violations)
                 per_chat = collections.Counter(m["chat_id"] for m in api.sent_messages())
             outbox = services.outbox.counts()
@@ -214,23 +216,33 @@ async def run(n: int, group_share: float, profile: Path | None) -> int:
         return "ok" if ok else "MISSED"
 
     print(f"subscribers        {n} ({groups} groups, {n - groups} private)")
-    print(f"setup              open {open_s:.2f}s, subscribe {subscribe_s:.2f}s, "
-          f"reload+queue {reload_s:.2f}s ({queued.queued} queued)")
-    print(f"wall time          {result['wall']:.1f}s ({result['drains']} drain calls, "
-          f"{result['retried']} sends put back for retry)")
+    print(
+        f"setup              open {open_s:.2f}s, subscribe {subscribe_s:.2f}s, "
+        f"reload+queue {reload_s:.2f}s ({queued.queued} queued)"
+    )
+    print(
+        f"wall time          {result['wall']:.1f}s ({result['drains']} drain calls, "
+        f"{result['retried']} sends put back for retry)"
+    )
     print(f"sent (server)      {sent} between first and last send {span:.1f}s")
-    print(f"sustained rate     {sustained:.2f} msg/s   target >= {TARGET_RATE:.0f}  "
-          f"{verdict(sustained >= TARGET_RATE)}")
+    print(
+        f"sustained rate     {sustained:.2f} msg/s   target >= {TARGET_RATE:.0f}  "
+        f"{verdict(sustained >= TARGET_RATE)}"
+    )
     print(f"busiest 1s window  {max_in_window(sends)} sends (Telegram allows 30)")
-    print(f"429s received      {len(violations)} {dict(scopes) or ''}  target 0  "
-          f"{verdict(not violations)}")
+    print(
+        f"429s received      {len(violations)} {dict(scopes) or ''}  target 0  "
+        f"{verdict(not violations)}"
+    )
     print(f"lost               {lost}   target 0  {verdict(lost == 0)}")
     print(f"duplicated         {duplicated}   target 0  {verdict(duplicated == 0)}")
     if strangers:
         print(f"unexpected chats   {strangers}")
     print(f"outbox             {outbox}")
-    print(f"event loop lag     max {lag.max_lag * 1000:.0f} ms, {lag.over_50ms} stalls > 50 ms; "
-          f"{len(lag.gc_pauses)} full GCs, longest {max(lag.gc_pauses, default=0) * 1000:.0f} ms")
+    print(
+        f"event loop lag     max {lag.max_lag * 1000:.0f} ms, {lag.over_50ms} stalls > 50 ms; "
+        f"{len(lag.gc_pauses)} full GCs, longest {max(lag.gc_pauses, default=0) * 1000:.0f} ms"
+    )
     ok = sustained >= TARGET_RATE and lost == 0 and duplicated == 0
     return 0 if ok else 2
 

@@ -29,7 +29,6 @@ import pickle
 import random
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -107,10 +106,9 @@ def normalise(text: str) -> str:
     paragraphs: list[str] = []
     current: list[str] = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if not line.strip() or line[0] in " \t":
-            if current:
-                paragraphs.append(" ".join(" ".join(current).split()))
-                current = []
+        if (not line.strip() or line[0] in " \t") and current:
+            paragraphs.append(" ".join(" ".join(current).split()))
+            current = []
         if line.strip():
             current.append(line)
     if current:
@@ -199,7 +197,7 @@ def select(cache: Path, size: int, analyzer: Analyzer | None):
         base, analysed, title_counts = pickle.load(f)
     articles, analyses, total, copy = [], [], 0, 0
     while total < size:
-        for article, a, n_title in zip(base, analysed, title_counts):
+        for article, a, n_title in zip(base, analysed, title_counts, strict=True):
             if total >= size:
                 break
             if not a.spans:
@@ -239,7 +237,7 @@ def child_build(spec: dict) -> dict:
     prep_s = time.perf_counter() - t0
     if copies > 1:
         check_copies(articles, analyses, analyzer)
-    by_id = {a.id: x for a, x in zip(articles, analyses)}
+    by_id = {a.id: x for a, x in zip(articles, analyses, strict=True)}
     index_mod._analyse = lambda article, analyzer, rules: by_id[article.id]
     timing = {}
     real_postings = index_mod.build_postings
@@ -267,8 +265,8 @@ def child_build(spec: dict) -> dict:
         "articles": len(articles),
         "copies": copies,
         "vocabulary": len(index.vocabulary),
-        "postings": int(len(index.postings.indices)),
-        "tokens": int(len(index.passages.tokens)),
+        "postings": len(index.postings.indices),
+        "tokens": len(index.passages.tokens),
         "prep_s": prep_s,
         "build_s": build_s,
         "postings_s": timing["postings_s"],
@@ -377,7 +375,7 @@ def child_rank(spec: dict) -> dict:
     index = load_index(Path(spec["out"]))
     same, max_diff, max_diff_top = 0, 0.0, 0.0
     mismatches = []
-    for qi, (terms, ref) in enumerate(zip(queries, refs)):
+    for qi, (terms, ref) in enumerate(zip(queries, refs, strict=True)):
         ours = index.search(terms, 10)
         ids = [i for i, _ in ours]
         if ids == ref:
@@ -477,25 +475,31 @@ def report(rows: list[dict], info: dict, args) -> None:
         f"(split_passages + Analyzer) {info['analyse_s']:.1f} s = "
         f"{info['analyse_us_per_passage']:.0f} us/passage, shared by both indexes."
     )
-    print(f"Queries: {args.queries} (half lower-cased titles, half 3-8 word passage snippets), "
-          f"seed {SEED}, same for every size.")
+    print(
+        f"Queries: {args.queries} (half lower-cased titles, half 3-8 word passage snippets), "
+        f"seed {SEED}, same for every size."
+    )
     print()
     print("Our index (bot.search)")
     head = (
         f"{'passages':>9} {'articles':>8} {'copies':>6} {'analysis':>9} {'e2e build':>9} "
-        f"{'build':>7} {'postings':>8} {'peak RSS':>9} {'base RSS':>8} {'proc peak':>9} {'disk':>8} "
+        f"{'build':>7} {'postings':>8} {'peak RSS':>9} {'base RSS':>8} {'proc peak':>9} "
+        f"{'disk':>8} "
         f"{'load':>7} {'RSS load':>8} {'RSS q':>7} {'p50':>8} {'p95':>8} {'warm p50':>8}"
     )
     print(head)
     print(
-        f"{'':>9} {'':>8} {'':>6} {'s':>9} {'s':>9} {'s':>7} {'s':>8} {'MB':>9} {'MB':>8} {'MB':>9} "
+        f"{'':>9} {'':>8} {'':>6} {'s':>9} {'s':>9} {'s':>7} {'s':>8} {'MB':>9} {'MB':>8} "
+        f"{'MB':>9} "
         f"{'MB':>8} {'s':>7} {'MB':>8} {'MB':>7} {'ms':>8} {'ms':>8} {'ms':>8}"
     )
     for r in rows:
         b, lo, e = r["build"] or {}, r["load"] or {}, r["e2e"] or {}
         analysis = e.get("analyse_s")
-        analysis_s = fmt(analysis, ".1f") if analysis is not None else (
-            f"~{r['passages'] * info['analyse_us_per_passage'] / 1e6:.0f}*"
+        analysis_s = (
+            fmt(analysis, ".1f")
+            if analysis is not None
+            else (f"~{r['passages'] * info['analyse_us_per_passage'] / 1e6:.0f}*")
         )
         print(
             f"{r['passages']:>9,} {fmt(b.get('articles'), ',d'):>8} {fmt(b.get('copies'), 'd'):>6} "
@@ -515,8 +519,10 @@ def report(rows: list[dict], info: dict, args) -> None:
         f"{'queries':>7} {'p50':>9} {'p95':>9} {'speed-up':>8} {'top-10 identical':>16} "
         f"{'max|diff| all':>13} {'max|diff| top':>13}"
     )
-    print(f"{'':>9} {'s':>7} {'':>7} {'MB':>9} {'MB':>8} {'':>7} {'ms':>9} {'ms':>9} "
-          f"{'p50':>8} {'':>16} {'':>13} {'':>13}")
+    print(
+        f"{'':>9} {'s':>7} {'':>7} {'MB':>9} {'MB':>8} {'':>7} {'ms':>9} {'ms':>9} "
+        f"{'p50':>8} {'':>16} {'':>13} {'':>13}"
+    )
     for r in rows:
         k, b, lo = r["rank"], r["build"] or {}, r["load"] or {}
         if not k:
@@ -539,15 +545,21 @@ def report(rows: list[dict], info: dict, args) -> None:
     print("  e2e build  build_index(articles) with real analysis, fresh process ('-' = not run).")
     print("  build      build_index(articles) with analysis served from the cache: fingerprints,")
     print("             first-seen vocabulary numbering, passage arrays, build_postings,")
-    print("             SearchIndex (term dict). Compare with rank-bm25 'build' = BM25Okapi(tokens).")
+    print(
+        "             SearchIndex (term dict). Compare with rank-bm25 'build' = BM25Okapi(tokens)."
+    )
     print("  postings   the build_postings part of 'build'.")
     print("  peak RSS   RSS high-water mark of the build (VmHWM reset just before build_index /")
     print("             BM25Okapi, read after it), so it includes 'base RSS' = resident before the")
     print("             build: interpreter + analysis cache + this size's token lists. 'proc peak'")
     print("             = ru_maxrss of the whole fresh build process (cache loading included).")
     print("  disk       saved index directory (save_index). load = load_index in a fresh process")
-    print("             (OS page cache warm); RSS load / RSS q = resident after load / after queries.")
-    print("  p50/p95    SearchIndex.search(terms, 10) over all queries right after load (mmap pages")
+    print(
+        "             (OS page cache warm); RSS load / RSS q = resident after load / after queries."
+    )
+    print(
+        "  p50/p95    SearchIndex.search(terms, 10) over all queries right after load (mmap pages"
+    )
     print("             faulted in on first use); warm p50 = second pass over the same queries.")
     print("  rank-bm25  p50/p95 = get_scores + top-10 (argpartition); fewer queries at large sizes")
     print("             (see 'queries'). Identical = our top-10 ids == rank-bm25's positive-score")
@@ -567,25 +579,39 @@ def report(rows: list[dict], info: dict, args) -> None:
         return (r.get(part) or {}).get(key) if r else None
 
     p = val(r100, "load", "p50_ms")
-    print(f"  p50 <= 1 ms at 100k:            {fmt(p, '.3f')} ms   {ok(None if p is None else p <= 1)}")
+    print(
+        f"  p50 <= 1 ms at 100k:            {fmt(p, '.3f')} ms"
+        f"   {ok(None if p is None else p <= 1)}"
+    )
     p = val(r1m, "load", "p50_ms")
-    print(f"  p50 <= 10 ms at 1M:             {fmt(p, '.3f')} ms   {ok(None if p is None else p <= 10)}")
+    print(
+        f"  p50 <= 10 ms at 1M:             {fmt(p, '.3f')} ms"
+        f"   {ok(None if p is None else p <= 10)}"
+    )
     ident = [(r["passages"], r["rank"]) for r in rows if r["rank"]]
     all_same = all(k["identical"] == k["queries"] for _, k in ident) if ident else None
     detail = ", ".join(f"{n:,}: {k['identical']}/{k['queries']}" for n, k in ident)
     print(f"  top-10 identical to rank-bm25:  {detail}   {ok(all_same)}")
     p = val(r100, "load", "load_s")
-    print(f"  cold load <= 0.5 s at 100k:     {fmt(p, '.3f')} s   {ok(None if p is None else p <= 0.5)}")
+    print(
+        f"  cold load <= 0.5 s at 100k:     {fmt(p, '.3f')} s"
+        f"   {ok(None if p is None else p <= 0.5)}"
+    )
     ratios = [
         (r["passages"], r["build"]["build_s"] / r["rank"]["build_s"])
-        for r in rows if r["build"] and r["rank"]
+        for r in rows
+        if r["build"] and r["rank"]
     ]
     detail = ", ".join(f"{n:,}: {x:.2f}x" for n, x in ratios)
-    print(f"  build <= 2x rank-bm25 build:    {detail}   "
-          f"{ok(all(x <= 2 for _, x in ratios) if ratios else None)}")
+    print(
+        f"  build <= 2x rank-bm25 build:    {detail}   "
+        f"{ok(all(x <= 2 for _, x in ratios) if ratios else None)}"
+    )
     p = val(r1m, "build", "peak_process_mb")
-    print(f"  peak memory at 1M <= 5 GB:      {fmt(p and p / 1024, '.2f')} GB (whole build process)  "
-          f"{ok(None if p is None else p <= 5 * 1024)}")
+    print(
+        f"  peak memory at 1M <= 5 GB:      {fmt(p and p / 1024, '.2f')} GB (whole build process)  "
+        f"{ok(None if p is None else p <= 5 * 1024)}"
+    )
     for r in rows:
         if r.get("rank_note"):
             print(f"  note: {r['passages']:,}: {r['rank_note']}")
@@ -599,12 +625,24 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--e2e-max", type=int, default=100_000,
-                        help="largest size also built with real analysis (default 100000)")
-    parser.add_argument("--rank-max", type=int, default=1_000_000,
-                        help="largest size rank-bm25 is run at (default 1000000)")
-    parser.add_argument("--max-rss-gb", type=float, default=12.0,
-                        help="kill a child (and skip rank-bm25 if projected) above this RSS")
+    parser.add_argument(
+        "--e2e-max",
+        type=int,
+        default=100_000,
+        help="largest size also built with real analysis (default 100000)",
+    )
+    parser.add_argument(
+        "--rank-max",
+        type=int,
+        default=1_000_000,
+        help="largest size rank-bm25 is run at (default 1000000)",
+    )
+    parser.add_argument(
+        "--max-rss-gb",
+        type=float,
+        default=12.0,
+        help="kill a child (and skip rank-bm25 if projected) above this RSS",
+    )
     parser.add_argument("--keep", type=Path, help="keep work files (cache, indexes) here")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -623,18 +661,31 @@ def main() -> None:
         cache = work / "analysed.pickle"
         print(f"analysing the distinct articles once (cache {cache}) ...", flush=True)
         info = make_cache(args.data, cache)
-        print(f"  {info['articles']:,} articles, {info['passages']:,} passages, "
-              f"{info['analyse_s']:.1f} s", flush=True)
+        print(
+            f"  {info['articles']:,} articles, {info['passages']:,} passages, "
+            f"{info['analyse_s']:.1f} s",
+            flush=True,
+        )
         queries = make_queries(cache, args.queries)
         queries_path = work / "queries.json"
         queries_path.write_text(json.dumps([q["terms"] for q in queries]))
         rows, rank_mb_per_passage = [], None
         for size in sizes:
             out = work / f"index-{size}"
-            spec = {"size": size, "cache": str(cache), "out": str(out),
-                    "queries": str(queries_path)}
-            row = {"size": size, "passages": size, "build": None, "e2e": None, "load": None,
-                   "rank": None}
+            spec = {
+                "size": size,
+                "cache": str(cache),
+                "out": str(out),
+                "queries": str(queries_path),
+            }
+            row = {
+                "size": size,
+                "passages": size,
+                "build": None,
+                "e2e": None,
+                "load": None,
+                "rank": None,
+            }
             print(f"[{size:,}] build ...", flush=True)
             row["build"] = run_child("build", spec, work, args.max_rss_gb)
             if row["build"]:
@@ -653,19 +704,24 @@ def main() -> None:
             if size > args.rank_max:
                 row["rank_note"] = f"rank-bm25 capped at {args.rank_max:,} passages (--rank-max)"
             elif projected > args.max_rss_gb * 1024:
-                row["rank_note"] = (f"rank-bm25 skipped: projected RSS {projected / 1024:.1f} GB "
-                                    f"> {args.max_rss_gb} GB")
+                row["rank_note"] = (
+                    f"rank-bm25 skipped: projected RSS {projected / 1024:.1f} GB "
+                    f"> {args.max_rss_gb} GB"
+                )
             elif row["build"]:
                 print(f"[{size:,}] rank-bm25 ({rank_queries} queries) ...", flush=True)
-                row["rank"] = run_child("rank", {**spec, "rank_queries": rank_queries}, work,
-                                        args.max_rss_gb)
+                row["rank"] = run_child(
+                    "rank", {**spec, "rank_queries": rank_queries}, work, args.max_rss_gb
+                )
                 if row["rank"]:
                     k = row["rank"]
                     rank_mb_per_passage = k["peak_build_mb"] / k["passages"]
                     print(f"  {json.dumps(k)[:2000]}", flush=True)
                     if rank_queries < args.queries:
-                        row["rank_note"] = (f"rank-bm25 timed and compared on the first "
-                                            f"{rank_queries} of {args.queries} queries (~1 s each)")
+                        row["rank_note"] = (
+                            f"rank-bm25 timed and compared on the first "
+                            f"{rank_queries} of {args.queries} queries (~1 s each)"
+                        )
                 else:
                     row["rank_note"] = f"rank-bm25 failed or passed {args.max_rss_gb} GB RSS"
             shutil.rmtree(out, ignore_errors=True)

@@ -41,7 +41,9 @@ def main() -> None:
     print("threshold  answerable answered  unanswerable refused")
     for t in THRESHOLDS:
         kept = answered_share(lambda s: AnswerEngine(lambda: full, analyzer, s), questions, t)
-        refused = 1 - answered_share(lambda s: AnswerEngine(lambda: without, analyzer, s), questions, t)
+        refused = 1 - answered_share(
+            lambda s: AnswerEngine(lambda: without, analyzer, s), questions, t
+        )
         print(f"{t:9.1f}  {kept:19.0%}  {refused:20.0%}")
 
 

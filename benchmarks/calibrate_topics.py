@@ -54,9 +54,10 @@ def main() -> None:
             totals[t][1] += good
             cells.append(f"{len(hits):5} ({good / len(hits):4.0%})" if hits else f"{0:5} (  - )")
         print(f"{text:20} {expected:14} " + " ".join(f"{c:>14}" for c in cells))
-    print(f"{'all':35} " + " ".join(
-        f"{n:5} ({g / n:4.0%})".rjust(14) if n else " " * 14 for n, g in totals.values()
-    ))
+    print(
+        f"{'all':35} "
+        + " ".join(f"{n:5} ({g / n:4.0%})".rjust(14) if n else " " * 14 for n, g in totals.values())
+    )
 
 
 if __name__ == "__main__":

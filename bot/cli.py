@@ -46,7 +46,8 @@ def print_report(report: ReloadReport) -> None:
     print(f"articles: {report.articles}")
     print(f"passages: {report.passages}")
     if report.rebuilt:
-        print(f"added: {len(report.added)}, changed: {len(report.changed)}, removed: {len(report.removed)}")
+        added, changed, removed = len(report.added), len(report.changed), len(report.removed)
+        print(f"added: {added}, changed: {changed}, removed: {removed}")
     else:
         print("corpus unchanged: stored index loaded")
     print(f"skipped files: {len(report.skipped)}")
@@ -125,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="rescan even if nothing changed")
     ev = sub.add_parser("eval", help="measure retrieval (BEIR) or answers (QA file)")
     group = ev.add_mutually_exclusive_group(required=True)
-    group.add_argument("--beir", type=Path, metavar="DIR", help="BEIR folder (corpus, queries, qrels)")
+    group.add_argument(
+        "--beir", type=Path, metavar="DIR", help="BEIR folder (corpus, queries, qrels)"
+    )
     group.add_argument("--qa", type=Path, metavar="FILE", help='JSONL of {"question", "answers"}')
     ev.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     ev.add_argument("--corpus", type=Path, help="corpus directory for --qa")
@@ -133,7 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"ask": cmd_ask, "index": cmd_index, "eval": cmd_eval, "console": cmd_console, "run": cmd_run}
+COMMANDS = {
+    "ask": cmd_ask,
+    "index": cmd_index,
+    "eval": cmd_eval,
+    "console": cmd_console,
+    "run": cmd_run,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,8 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     needs_corpus = not (args.command == "eval" and args.beir)
     if needs_corpus and not config.corpus_dir.is_dir():
-        print(f"configuration error: corpus directory {config.corpus_dir} does not exist "
-              "(set BOT_CORPUS_DIR)", file=sys.stderr)
+        print(
+            f"configuration error: corpus directory {config.corpus_dir} does not exist "
+            "(set BOT_CORPUS_DIR)",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -19,7 +19,9 @@ class Command:
 COMMANDS = (
     Command("ask", "<question>", "ask about the articles (in private chats just type it)"),
     Command("latest", "", "the newest articles"),
-    Command("subscribe", "[keywords]", "alerts for every new article, or for a topic (-word excludes)"),
+    Command(
+        "subscribe", "[keywords]", "alerts for every new article, or for a topic (-word excludes)"
+    ),
     Command("unsubscribe", "<topic>|all", "stop alerts for a topic, or all of them"),
     Command("subscriptions", "", "your alert topics, with buttons to remove them"),
     Command("silent", "on|off", "deliver alerts without a notification sound"),
@@ -60,14 +62,18 @@ def format_duration(seconds: float) -> str:
 
 
 def stats_text(stats: dict[str, object]) -> str:
+    pending = stats["alerts_pending"] + stats["alerts_sending"]
     return "\n".join(
         [
             f"Articles: {stats['articles']}, passages: {stats['passages']}",
-            f"Questions today: {stats['answered_today']} answered, {stats['unanswered_today']} unanswered",
-            f"Questions total: {stats['answered_total']} answered, {stats['unanswered_total']} unanswered",
-            f"Index age: {format_duration(stats['index_age_s'])}, uptime: {format_duration(stats['uptime_s'])}",
+            f"Questions today: {stats['answered_today']} answered, "
+            f"{stats['unanswered_today']} unanswered",
+            f"Questions total: {stats['answered_total']} answered, "
+            f"{stats['unanswered_total']} unanswered",
+            f"Index age: {format_duration(stats['index_age_s'])}, "
+            f"uptime: {format_duration(stats['uptime_s'])}",
             f"Subscribers: {stats['subscribers']}, topics: {stats['topics']}",
-            f"Alerts: {stats['alerts_sent']} sent, {stats['alerts_pending'] + stats['alerts_sending']} pending, "
+            f"Alerts: {stats['alerts_sent']} sent, {pending} pending, "
             f"{stats['alerts_failed']} failed",
         ]
     )
@@ -81,7 +87,8 @@ def reload_text(report, queued: int) -> str:
             f"in service. Alerts queued: {queued}."
         )
     lines = [
-        f"Reloaded in {report.seconds:.1f} s: {report.articles} articles, {report.passages} passages.",
+        f"Reloaded in {report.seconds:.1f} s: {report.articles} articles, "
+        f"{report.passages} passages.",
         f"Added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
         f"skipped {len(report.skipped)}.",
     ]

@@ -36,7 +36,9 @@ class Console:
         command, _, rest = line[1:].partition(" ")
         command = command.split("@")[0].casefold()
         handler = {
-            "ask": lambda: self._ask(rest) if rest.strip() else self.write("Usage: /ask <question>"),
+            "ask": lambda: (
+                self._ask(rest) if rest.strip() else self.write("Usage: /ask <question>")
+            ),
             "more": self._more,
             "start": lambda: self.write(help_text(is_admin=True)),
             "help": lambda: self.write(help_text(is_admin=True)),
@@ -47,7 +49,9 @@ class Console:
         if handler is not None:
             handler()
         elif command in {c.name for c in COMMANDS}:
-            self.write("Alerts are delivered in Telegram: set TELEGRAM_BOT_TOKEN to use /" + command + ".")
+            self.write(
+                "Alerts are delivered in Telegram: set TELEGRAM_BOT_TOKEN to use /" + command + "."
+            )
         else:
             self.write(f"Unknown command /{command}. Try /help.")
 
@@ -68,7 +72,9 @@ class Console:
         if self._shown >= len(answer.quotes):
             self.write("No more quotes.")
             return
-        page = Answer(answer.question, answer.status, answer.quotes[self._shown : self._shown + PAGE])
+        page = Answer(
+            answer.question, answer.status, answer.quotes[self._shown : self._shown + PAGE]
+        )
         self._shown += PAGE
         text = render_answer(page, self.mark)
         if self._shown < len(answer.quotes):
@@ -76,7 +82,9 @@ class Console:
         self.write(text)
 
     def _latest(self) -> None:
-        lines = [f"- {source_text(a.title, a.source, a.date)}" for a in self.services.index.newest(8)]
+        lines = [
+            f"- {source_text(a.title, a.source, a.date)}" for a in self.services.index.newest(8)
+        ]
         self.write("\n".join(lines) or "No articles yet.")
 
     def _reload(self) -> None:
@@ -87,8 +95,11 @@ class Console:
 def run_console(config: Config, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     services = Services.open(config)
     try:
-        console = Console(services, lambda text: print(text + "\n", file=stdout, flush=True),
-                          BOLD if stdout.isatty() else ("", ""))
+        console = Console(
+            services,
+            lambda text: print(text + "\n", file=stdout, flush=True),
+            BOLD if stdout.isatty() else ("", ""),
+        )
         console.write(f"{len(services.index.articles)} articles loaded. Ask a question, or /help.")
         for line in stdin:
             console.handle(line)

@@ -48,7 +48,9 @@ def load_beir(folder: Path, split: str = "test") -> BeirSet:
             parts = line.split("\t")
             if len(parts) == 3 and parts[2].strip().lstrip("-").isdigit():
                 qrels[parts[0]][parts[1]] = int(parts[2])
-    queries = {str(q["_id"]): q["text"] for q in _jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels}
+    queries = {
+        str(q["_id"]): q["text"] for q in _jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels
+    }
     return BeirSet(articles, queries, dict(qrels))
 
 
@@ -79,8 +81,11 @@ def mrr_at(ranked: list[str], relevant: dict[str, int], k: int) -> float:
 
 
 def evaluate_beir(
-    data: BeirSet, params: BM25Params = BM25Params(), rules: PassageRules = PassageRules(),
-    analyzer: Analyzer | None = None, index: SearchIndex | None = None,
+    data: BeirSet,
+    params: BM25Params = BM25Params(),
+    rules: PassageRules = PassageRules(),
+    analyzer: Analyzer | None = None,
+    index: SearchIndex | None = None,
 ) -> dict[str, float]:
     analyzer = analyzer or Analyzer()
     if index is None:
@@ -108,7 +113,9 @@ def _contains(text: str, answers: list[str]) -> bool:
     return any(" ".join(a.casefold().split()) in folded for a in answers)
 
 
-def evaluate_qa(engine: AnswerEngine, items: list[tuple[str, list[str]]], reply_quotes: int) -> dict[str, float]:
+def evaluate_qa(
+    engine: AnswerEngine, items: list[tuple[str, list[str]]], reply_quotes: int
+) -> dict[str, float]:
     """Share of questions whose gold answer is in the first quote / in the first reply."""
     first = reply = 0
     for question, answers in items:
@@ -116,4 +123,8 @@ def evaluate_qa(engine: AnswerEngine, items: list[tuple[str, list[str]]], reply_
         first += bool(quotes) and _contains(quotes[0].text, answers)
         reply += any(_contains(q.text, answers) for q in quotes[:reply_quotes])
     n = max(len(items), 1)
-    return {"answer in first quote": first / n, "answer in reply": reply / n, "questions": len(items)}
+    return {
+        "answer in first quote": first / n,
+        "answer in reply": reply / n,
+        "questions": len(items),
+    }

@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fake_bot_api import FakeBotAPI
 
 from bot.config import Config
 from bot.telegram_app.app import build_application
-from fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-e2e-token-0123456789abcdef"

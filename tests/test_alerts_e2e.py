@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import ADMIN, ROOT, TOKEN, stop_bot
+from fake_bot_api import parse_html
 from telegram import Bot
 
 from bot.alerts.delivery import AlertDelivery
@@ -17,8 +19,6 @@ from bot.config import Config
 from bot.services import Services
 from bot.store import SubscriptionStore, open_database
 from bot.telegram_app.alerts import telegram_sender
-from conftest import ADMIN, ROOT, TOKEN, stop_bot
-from fake_bot_api import parse_html
 
 ELECTION_TITLE = "Voters head to the polls as the election campaign ends"
 
@@ -212,9 +212,12 @@ async def test_blocked_and_kicked_chats(bot_env, corpus_dir):
     assert [len(alerts(api, chat)) for chat in (a, b, c)] == [1, 0, 1]
     assert not services.subscriptions.is_active(b)
     assert services.subscriptions.is_active(a) and services.subscriptions.is_active(c)
+
     def refused_sends() -> int:
-        return sum(r["params"]["chat_id"] == str(b) and r["status"] == 403
-                   for r in api.calls("sendMessage"))
+        return sum(
+            r["params"]["chat_id"] == str(b) and r["status"] == 403
+            for r in api.calls("sendMessage")
+        )
 
     assert refused_sends() == 1
 
@@ -291,10 +294,18 @@ async def test_kill_9_mid_fan_out_loses_nothing(api, corpus_dir, tmp_path):
 
     log = (tmp_path / "child.log").open("w")
     try:
-        child = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fanout_child.py"),
-             str(corpus_dir), str(data), api.base_url, TOKEN],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        child = subprocess.Popen(  # noqa: ASYNC220 — started once, waited on by signals
+            [
+                sys.executable,
+                str(ROOT / "tests" / "fanout_child.py"),
+                str(corpus_dir),
+                str(data),
+                api.base_url,
+                TOKEN,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             await api.wait_for(lambda: len(api.sent_messages()) >= 10, timeout=30)

@@ -59,8 +59,16 @@ def check_quote_is_cut_from_the_article(answer: Answer, article: Article) -> Non
         ),
         ("Who is Jin Chun?", "former big data engineer", "Jin Chun, a former big data engineer"),
         ("who is jin chun", "former big data engineer", "Jin Chun, a former big data engineer"),
-        ("When did Pompeo accuse TikTok?", "Aug. 3", "Secretary of State Mike Pompeo said on Aug. 3"),
-        ("Who is the founder of Ctrip?", "James Liang", "James Liang, founder of the online travel agency"),
+        (
+            "When did Pompeo accuse TikTok?",
+            "Aug. 3",
+            "Secretary of State Mike Pompeo said on Aug. 3",
+        ),
+        (
+            "Who is the founder of Ctrip?",
+            "James Liang",
+            "James Liang, founder of the online travel agency",
+        ),
         (
             "What did Liang propose about Google?",
             "opening up China’s internet to overseas players like Google",
@@ -132,7 +140,9 @@ def test_question_the_archive_cannot_answer(archive: Archive) -> None:
         ("?!…", AnswerStatus.NO_TERMS),
     ],
 )
-def test_questions_that_cannot_be_searched(archive: Archive, question: str, status: AnswerStatus) -> None:
+def test_questions_that_cannot_be_searched(
+    archive: Archive, question: str, status: AnswerStatus
+) -> None:
     answer = ask(archive, question)
     assert answer.status is status
     assert answer.quotes == [] and not answer.answered
@@ -153,7 +163,9 @@ def test_question_is_normalised_before_checks(archive: Archive) -> None:
         "What did Pompeo accuse TikTok of? &amp;",
     ],
 )
-def test_markup_characters_in_questions_do_not_break_answers(archive: Archive, question: str) -> None:
+def test_markup_characters_in_questions_do_not_break_answers(
+    archive: Archive, question: str
+) -> None:
     answer = ask(archive, question)
     assert answer.answered
     assert "feeding data directly" in answer.quotes[0].text
@@ -163,7 +175,8 @@ def test_markup_characters_in_questions_do_not_break_answers(archive: Archive, q
 
 
 @pytest.mark.parametrize(
-    "question", ["<script>alert('x')</script>", "&&&", "中国的防火长城是什么？", "TikTok在中国被禁止了吗？"]
+    "question",
+    ["<script>alert('x')</script>", "&&&", "中国的防火长城是什么？", "TikTok在中国被禁止了吗？"],
 )
 def test_odd_questions_do_not_crash(archive: Archive, question: str) -> None:
     answer = ask(archive, question)
@@ -209,7 +222,8 @@ def test_reprint_with_the_same_headline_is_shown_once(tmp_path: Path, article: A
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     (corpus / "copy.md").write_text(
-        f"---\ntitle: {article.title}\nsource: Other Daily\n---\n\n{article.text}\n", encoding="utf-8"
+        f"---\ntitle: {article.title}\nsource: Other Daily\n---\n\n{article.text}\n",
+        encoding="utf-8",
     )
     archive, report = Archive.open(Config(corpus_dir=corpus, data_dir=tmp_path / "data"))
     assert report.articles == 2
@@ -231,8 +245,19 @@ def test_answer_json_has_the_documented_keys(archive: Archive, article: Article)
     assert data["question"] == "What did Pompeo accuse TikTok of?"
     assert data["status"] == "answered"
     (quote,) = data["quotes"]
-    documented = {"text", "highlights", "score", "article_id", "title", "source", "date", "url",
-                  "paragraph", "start", "end"}
+    documented = {
+        "text",
+        "highlights",
+        "score",
+        "article_id",
+        "title",
+        "source",
+        "date",
+        "url",
+        "paragraph",
+        "start",
+        "end",
+    }
     assert documented <= set(quote)
     assert quote["text"] == article.text[quote["start"] : quote["end"]]
     assert quote["title"] == article.title

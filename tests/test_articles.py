@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -307,6 +308,25 @@ def test_html_page(tmp_path: Path) -> None:
         assert chrome not in article.text
 
 
+def test_html_is_skipped_with_the_reason_when_trafilatura_cannot_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.articles import html
+
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # makes `import trafilatura` fail
+    html._trafilatura.cache_clear()
+    try:
+        write(tmp_path / "bridge.html", HTML_PAGE)
+        write(tmp_path / "note.txt", "A note\n\nThe harbour bridge reopened on Monday.")
+        scan = read_corpus(tmp_path)
+    finally:
+        html._trafilatura.cache_clear()
+    assert [a.path for a in scan.articles] == ["note.txt"]
+    [skipped] = scan.skipped
+    assert skipped.path == "bridge.html"
+    assert skipped.reason.startswith("HTML extractor (trafilatura) unavailable: ModuleNotFound")
+
+
 def test_html_without_content_is_skipped(tmp_path: Path) -> None:
     page = "<html><head><title>Hi</title></head><body><script>go()</script></body></html>"
     path = write(tmp_path / "empty.htm", page)
@@ -341,7 +361,9 @@ def test_json_list_of_records(tmp_path: Path) -> None:
     ]
     # Without an id, the url names the record (never its position in the file).
     assert (second.path, second.url, second.author) == (
-        "feed.json#https://e.x/2", "https://e.x/2", "A, B"
+        "feed.json#https://e.x/2",
+        "https://e.x/2",
+        "A, B",
     )
 
 

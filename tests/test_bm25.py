@@ -38,14 +38,20 @@ def scorer_for(corpus: list[list[str]], params: BM25Params) -> tuple[BM25Scorer,
             doc_ids.append(d)
     doc_len = np.array([len(doc) for doc in corpus], dtype=np.int32)
     postings = build_postings(
-        np.array(term_ids, dtype=np.int32), np.array(doc_ids, dtype=np.int32), len(ids), doc_len, params
+        np.array(term_ids, dtype=np.int32),
+        np.array(doc_ids, dtype=np.int32),
+        len(ids),
+        doc_len,
+        params,
     )
     return BM25Scorer(postings, len(corpus)), ids
 
 
 def reference_top(scores: np.ndarray, k: int) -> tuple[list[int], list[float]]:
     """rank-bm25's scores, positive only, best first, ties to the lower index."""
-    ranked = sorted((i for i in range(len(scores)) if scores[i] > 0), key=lambda i: (-scores[i], i))[:k]
+    ranked = sorted(
+        (i for i in range(len(scores)) if scores[i] > 0), key=lambda i: (-scores[i], i)
+    )[:k]
     return ranked, [float(scores[i]) for i in ranked]
 
 
@@ -55,14 +61,18 @@ def corpora(draw: st.DrawFn) -> tuple[list[list[str]], list[str]]:
     vocab = [f"w{i}" for i in range(vocab_size)]
     word = st.sampled_from(vocab)
     n_docs = draw(st.integers(1, 25))
-    corpus = draw(st.lists(st.lists(word, min_size=1, max_size=20), min_size=n_docs, max_size=n_docs))
+    corpus = draw(
+        st.lists(st.lists(word, min_size=1, max_size=20), min_size=n_docs, max_size=n_docs)
+    )
     if draw(st.booleans()):  # a term in every document: negative idf, floored by epsilon
         everywhere = draw(word)
         corpus = [doc + [everywhere] * draw(st.integers(1, 3)) for doc in corpus]
     if draw(st.booleans()):  # length-1 documents
         corpus += [[draw(word)] for _ in range(draw(st.integers(1, 3)))]
     # Repeats and terms absent from the corpus ("zz…") in the query.
-    query = draw(st.lists(st.one_of(word, word, st.sampled_from(["zz0", "zz1"])), min_size=1, max_size=8))
+    query = draw(
+        st.lists(st.one_of(word, word, st.sampled_from(["zz0", "zz1"])), min_size=1, max_size=8)
+    )
     return corpus, query
 
 
@@ -102,7 +112,7 @@ def test_seeded_random_corpora_with_every_parameter_set(seed: int) -> None:
         reference = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
         scorer, ids = scorer_for(corpus, params)
         for _ in range(10):
-            query = list(rng.choice(vocab + ["absent"], size=int(rng.integers(1, 8))))
+            query = list(rng.choice([*vocab, "absent"], size=int(rng.integers(1, 8))))
             query_ids = [ids[t] for t in query if t in ids]
             expected = reference.get_scores(query)
             assert np.array_equal(scorer.scores(query_ids), expected)
@@ -117,7 +127,10 @@ def test_negative_idf_is_floored_at_epsilon_times_average_idf() -> None:
     corpus = [["a", "b"], ["a", "c"], ["a", "d"]]  # "a" everywhere: log(0.5) - log(3.5) < 0
     params = BM25Params(epsilon=0.25)
     scorer, ids = scorer_for(corpus, params)
-    raw = {t: math.log(3 - df + 0.5) - math.log(df + 0.5) for t, df in dict(a=3, b=1, c=1, d=1).items()}
+    raw = {
+        t: math.log(3 - df + 0.5) - math.log(df + 0.5)
+        for t, df in {"a": 3, "b": 1, "c": 1, "d": 1}.items()
+    }
     floor = 0.25 * sum(raw.values()) / 4
     assert raw["a"] < 0
     assert scorer.postings.idf[ids["a"]] == pytest.approx(floor)
@@ -190,7 +203,7 @@ def test_tiny_corpus_score_by_the_formula(tiny_index) -> None:
     idf = math.log(5 - 1 + 0.5) - math.log(1 + 0.5)
     k1, b = tiny_index.params.k1, tiny_index.params.b
     expected = idf * (1 * (k1 + 1) / (1 + k1 * (1 - b + b * 3 / avgdl)))
-    (row, score), = tiny_index.search(["bird"], 10)
+    ((row, score),) = tiny_index.search(["bird"], 10)
     assert row == 4
     assert score == pytest.approx(expected, rel=1e-12)
 
@@ -240,13 +253,18 @@ def test_built_index_scores_are_rank_bm25_over_its_passages(seed_and_more, param
     index = build_index(seed_and_more, analyzer, params)
     corpus = [index.passage_terms(i) for i in range(len(index))]
     reference = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
-    for question in ["What did Pompeo accuse TikTok of?", "China internet China", "election results",
-                     "Who founded Ctrip?", "nothing matches zzyzx"]:
+    for question in [
+        "What did Pompeo accuse TikTok of?",
+        "China internet China",
+        "election results",
+        "Who founded Ctrip?",
+        "nothing matches zzyzx",
+    ]:
         terms = analyzer.terms(question)
         expected = reference.get_scores(terms)
         assert np.array_equal(index.scorer.scores(index.query_ids(terms)), expected)
         rows, scores = reference_top(expected, 7)
-        assert index.search(terms, 7) == list(zip(rows, scores))
+        assert index.search(terms, 7) == list(zip(rows, scores, strict=True))
 
 
 def test_changing_the_title_changes_every_passages_terms(seed_and_more) -> None:

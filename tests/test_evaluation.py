@@ -17,8 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SCIFACT = (ROOT / ".." / "shared" / "data" / "scifact").resolve()
 
 DOCS = [
-    {"_id": "d1", "title": "Solar power", "text": "Solar panels convert sunlight into electricity efficiently."},
-    {"_id": "d2", "title": "Wind farms", "text": "Wind turbines generate electricity on windy coasts."},
+    {
+        "_id": "d1",
+        "title": "Solar power",
+        "text": "Solar panels convert sunlight into electricity efficiently.",
+    },
+    {
+        "_id": "d2",
+        "title": "Wind farms",
+        "text": "Wind turbines generate electricity on windy coasts.",
+    },
     {"_id": "d3", "title": "Coral reefs", "text": "Coral reefs bleach when the oceans warm."},
     {"_id": "d4", "title": "Volcanoes", "text": "Volcanic eruptions spread ash across the sky."},
     {"_id": 5, "title": "", "text": "Sourdough bread rises slowly overnight."},
@@ -36,10 +44,16 @@ QRELS = "query-id\tcorpus-id\tscore\nq1\td3\t1\nq2\td4\t2\nq3\td1\t1\nq3\td5\t0\
 def beir(tmp_path: Path) -> Path:
     folder = tmp_path / "beir"
     (folder / "qrels").mkdir(parents=True)
-    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(d) for d in DOCS) + "\n\n", encoding="utf-8")
-    (folder / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in QUERIES), encoding="utf-8")
+    (folder / "corpus.jsonl").write_text(
+        "\n".join(json.dumps(d) for d in DOCS) + "\n\n", encoding="utf-8"
+    )
+    (folder / "queries.jsonl").write_text(
+        "\n".join(json.dumps(q) for q in QUERIES), encoding="utf-8"
+    )
     (folder / "qrels" / "test.tsv").write_text(QRELS, encoding="utf-8")
-    (folder / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq9\t5\t1\n", encoding="utf-8")
+    (folder / "qrels" / "train.tsv").write_text(
+        "query-id\tcorpus-id\tscore\nq9\t5\t1\n", encoding="utf-8"
+    )
     return folder
 
 
@@ -47,7 +61,11 @@ def test_load_beir(beir: Path) -> None:
     data = load_beir(beir, "test")
     assert [a.id for a in data.articles] == ["d1", "d2", "d3", "d4", "5"]
     assert data.articles[0].title == "Solar power"
-    assert data.queries == {"q1": "coral bleaching", "q2": "volcanic ash", "q3": "electricity from wind turbines"}
+    assert data.queries == {
+        "q1": "coral bleaching",
+        "q2": "volcanic ash",
+        "q3": "electricity from wind turbines",
+    }
     assert data.qrels == {"q1": {"d3": 1}, "q2": {"d4": 2}, "q3": {"d1": 1, "d5": 0}}
     assert load_beir(beir, "train").queries == {"q9": "sourdough bread"}
 
@@ -89,7 +107,9 @@ def test_mrr_by_hand() -> None:
     assert mrr_at(["a", "b"], {"a": 0, "b": 1}, 10) == pytest.approx(1 / 2)
 
 
-def test_eval_beir_command_prints_the_metrics(beir: Path, capsys, monkeypatch, tmp_path: Path) -> None:
+def test_eval_beir_command_prints_the_metrics(
+    beir: Path, capsys, monkeypatch, tmp_path: Path
+) -> None:
     from bot.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -104,8 +124,10 @@ def test_eval_beir_command_prints_the_metrics(beir: Path, capsys, monkeypatch, t
 def test_eval_qa_command_prints_the_two_lines(tmp_path: Path) -> None:
     qa = tmp_path / "qa.jsonl"
     items = [
-        {"question": "What did Pompeo accuse TikTok of?",
-         "answers": ["feeding data directly to the Chinese Communist Party"]},
+        {
+            "question": "What did Pompeo accuse TikTok of?",
+            "answers": ["feeding data directly to the Chinese Communist Party"],
+        },
         {"question": "Who is Jin Chun?", "answers": ["FORMER big  data engineer"]},  # case, spaces
         {"question": "What is the capital of France?", "answers": ["Paris"]},
     ]
@@ -114,7 +136,12 @@ def test_eval_qa_command_prints_the_two_lines(tmp_path: Path) -> None:
     env["BOT_DATA_DIR"] = str(tmp_path / "data")
     result = subprocess.run(
         [sys.executable, "bot.py", "eval", "--qa", str(qa), "--corpus", "corpus"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from fake_bot_api import FakeBotAPI, parse_html, utf16_len
 from telegram import (
     Bot,
     BotCommand,
@@ -31,8 +32,6 @@ from telegram.error import (
     RetryAfter,
 )
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
-
-from fake_bot_api import FakeBotAPI, parse_html, utf16_len
 
 TOKEN = "123456:TEST-fake-token"
 CHAT = 4242
@@ -80,9 +79,11 @@ async def test_unknown_method_is_404_and_recorded(api, bot):
 
 
 async def test_token_only_in_urls(api, bot):
-    await bot.send_message(CHAT, "hello", reply_markup=InlineKeyboardMarkup(
-        [[InlineKeyboardButton("x", callback_data="x")]]
-    ))
+    await bot.send_message(
+        CHAT,
+        "hello",
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x")]]),
+    )
     assert api.requests
     for req in api.requests:
         assert TOKEN in req["url"]
@@ -100,7 +101,7 @@ async def test_token_only_in_urls(api, bot):
 
 async def test_send_html_message(api, bot):
     html = (
-        '<b>Bold</b> <blockquote>A quote</blockquote> '
+        "<b>Bold</b> <blockquote>A quote</blockquote> "
         '<a href="https://example.com/a?x=1&amp;y=2">source</a> &lt;script&gt;'
     )
     msg = await bot.send_message(CHAT, html, parse_mode=ParseMode.HTML, disable_notification=True)
@@ -158,7 +159,7 @@ def test_parser_pre_code_language_and_offsets():
     parsed = parse_html('\N{GRINNING FACE} <pre><code class="language-python">x = 1</code></pre>')
     assert parsed.text == "\N{GRINNING FACE} x = 1"
     assert parsed.entities == [{"type": "pre", "offset": 3, "length": 5, "language": "python"}]
-    assert parse_html("&#128512;&#x41;&quot;").text == "\N{GRINNING FACE}A\""
+    assert parse_html("&#128512;&#x41;&quot;").text == '\N{GRINNING FACE}A"'
     quote = parse_html("<blockquote expandable>long</blockquote><tg-spoiler>s</tg-spoiler>")
     assert [e["type"] for e in quote.entities] == ["expandable_blockquote", "spoiler"]
 
@@ -168,17 +169,27 @@ def test_parser_pre_code_language_and_offsets():
 
 async def test_callback_data_byte_limit(bot):
     ok = "\N{LATIN SMALL LETTER E WITH ACUTE}" * 32  # 64 bytes in UTF-8, 32 characters
-    await bot.send_message(CHAT, "ok", reply_markup=InlineKeyboardMarkup(
-        [[InlineKeyboardButton("b", callback_data=ok)]]
-    ))
+    await bot.send_message(
+        CHAT,
+        "ok",
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data=ok)]]),
+    )
     with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
-        await bot.send_message(CHAT, "bad", reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton("b", callback_data=ok + "x")]]
-        ))
+        await bot.send_message(
+            CHAT,
+            "bad",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("b", callback_data=ok + "x")]]
+            ),
+        )
     with pytest.raises(BadRequest, match="(?i)BUTTON_URL_INVALID"):
-        await bot.send_message(CHAT, "bad", reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton("b", url="javascript:alert(1)")]]
-        ))
+        await bot.send_message(
+            CHAT,
+            "bad",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("b", url="javascript:alert(1)")]]
+            ),
+        )
 
 
 async def test_press_button_and_answer_twice(api, bot):
@@ -207,8 +218,9 @@ async def test_edit_message(api, bot):
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("More", callback_data="m")]])
     msg = await bot.send_message(CHAT, "<i>v1</i>", parse_mode="HTML", reply_markup=markup)
     with pytest.raises(BadRequest, match="[Mm]essage is not modified"):
-        await bot.edit_message_text("<i>v1</i>", CHAT, msg.message_id, parse_mode="HTML",
-                                    reply_markup=markup)
+        await bot.edit_message_text(
+            "<i>v1</i>", CHAT, msg.message_id, parse_mode="HTML", reply_markup=markup
+        )
     edited = await bot.edit_message_text("<b>v2</b>", CHAT, msg.message_id, parse_mode="HTML")
     assert edited.text == "v2" and edited.reply_markup is None and edited.edit_date
     with pytest.raises(BadRequest, match="[Mm]essage to edit not found"):
@@ -243,12 +255,19 @@ async def test_inline_query_answers(api, bot):
         await bot.answer_inline_query(dup, results(2) + results(1))
     long_id = api.inline_query(77, "long id")
     with pytest.raises(BadRequest, match="(?i)RESULT_ID_INVALID"):
-        await bot.answer_inline_query(long_id, [InlineQueryResultArticle(
-            "x" * 65, "t", InputTextMessageContent("m"))])
+        await bot.answer_inline_query(
+            long_id, [InlineQueryResultArticle("x" * 65, "t", InputTextMessageContent("m"))]
+        )
     bad_html = api.inline_query(77, "html")
     with pytest.raises(BadRequest, match="parse entities"):
-        await bot.answer_inline_query(bad_html, [InlineQueryResultArticle(
-            "1", "t", InputTextMessageContent("<script>", parse_mode="HTML"))])
+        await bot.answer_inline_query(
+            bad_html,
+            [
+                InlineQueryResultArticle(
+                    "1", "t", InputTextMessageContent("<script>", parse_mode="HTML")
+                )
+            ],
+        )
     good = api.inline_query(77, "ok")
     assert await bot.answer_inline_query(good, results(50), cache_time=0)
     [answer] = api.inline_answers
@@ -314,9 +333,7 @@ async def test_commands_chat_and_members(api, bot):
     commands = await bot.get_my_commands(scope=scope, language_code="en")
     assert [c.command for c in commands] == ["ask"]
     assert await bot.get_my_commands() == ()
-    assert api.get_commands(scope.to_dict(), "en") == [
-        {"command": "ask", "description": "Ask"}
-    ]
+    assert api.get_commands(scope.to_dict(), "en") == [{"command": "ask", "description": "Ask"}]
     with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Bad-Cmd", "x")])
     await bot.delete_my_commands(scope=scope, language_code="en")
@@ -356,7 +373,8 @@ async def test_user_message_update_shape(api, bot):
     first = updates[0].message
     assert first.text.startswith("/start") and first.from_user.username == "reader"
     assert [(e.type, e.offset, e.length) for e in first.entities] == [
-        ("bot_command", 0, 20), ("hashtag", 24, 4)
+        ("bot_command", 0, 20),
+        ("hashtag", 24, 4),
     ]
     assert first.chat.type == "private"
     assert updates[1].message.sticker and updates[2].message.photo
@@ -424,8 +442,9 @@ def test_threaded_server_with_sync_client():
             payload = json.load(resp)
         assert payload["ok"] and payload["result"]["text"] == "hi"
         assert handle.wait_for_messages(1, 1, timeout=2)[0]["html"] == "<b>hi</b>"
-        bad = urllib.request.Request(f"{handle.base_url}bad/getMe", b"{}",
-                                     {"Content-Type": "application/json"})
+        bad = urllib.request.Request(
+            f"{handle.base_url}bad/getMe", b"{}", {"Content-Type": "application/json"}
+        )
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(bad, timeout=5)
         assert err.value.code == 401

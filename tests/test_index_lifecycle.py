@@ -102,7 +102,11 @@ def test_open_builds_and_saves(corpus: Path, index_dir: Path) -> None:
     report = manager.open()
     assert report.rebuilt is True
     assert sorted(a.title for a in report.added) == sorted(
-        ["Harbour bridge reopens after repairs", "Library extends opening hours", "Orchard harvest breaks record"]
+        [
+            "Harbour bridge reopens after repairs",
+            "Library extends opening hours",
+            "Orchard harvest breaks record",
+        ]
     )
     assert report.changed == [] and report.removed == [] and report.skipped == []
     assert report.articles == 3 and report.passages == len(manager.index) > 0
@@ -121,7 +125,9 @@ def test_second_open_loads_without_rebuilding_or_analysing(corpus: Path, index_d
     assert analyzer.texts == []
     assert report.articles == 3 and report.passages == len(first.index)
     assert titles(second.index) == titles(first.index)
-    assert search_rows(second.index, "library midnight") == search_rows(first.index, "library midnight")
+    assert search_rows(second.index, "library midnight") == search_rows(
+        first.index, "library midnight"
+    )
 
 
 def test_stored_index_equals_the_built_one(corpus: Path, index_dir: Path) -> None:
@@ -180,13 +186,17 @@ def test_reload_reports_changed_and_removed(corpus: Path, index_dir: Path) -> No
     assert report.changed[0].id == old_ids["Library extends opening hours"]  # same file, same id
     assert report.added == []
     assert report.removed == ["Orchard harvest breaks record"]
-    assert all(t == "Library extends opening hours" or t in report.changed[0].text for t in analyzer.texts)
+    assert all(
+        t == "Library extends opening hours" or t in report.changed[0].text for t in analyzer.texts
+    )
     assert search_rows(manager.index, "midnight") == []
     assert search_rows(manager.index, "orchard harvest") == []
     assert search_rows(manager.index, "two in the morning library")
 
 
-def test_unchanged_reload_analyses_nothing_and_reports_nothing(corpus: Path, index_dir: Path) -> None:
+def test_unchanged_reload_analyses_nothing_and_reports_nothing(
+    corpus: Path, index_dir: Path
+) -> None:
     analyzer = CountingAnalyzer()
     manager = IndexManager(corpus, index_dir, analyzer)
     manager.open()
@@ -285,7 +295,9 @@ def test_save_failing_half_way_keeps_current_and_leaves_no_debris(
     assert not version.exists()  # old versions are cleaned up
 
 
-def test_failed_analysis_leaves_the_previous_index_in_service(corpus: Path, index_dir: Path) -> None:
+def test_failed_analysis_leaves_the_previous_index_in_service(
+    corpus: Path, index_dir: Path
+) -> None:
     class Exploding(Analyzer):
         armed = False
 

@@ -40,7 +40,12 @@ def test_ask_json_works_without_nltk_data(tmp_path: Path) -> None:
     env = offline_env(tmp_path)
     result = subprocess.run(
         [sys.executable, "bot.py", "ask", "--json", QUESTION],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
@@ -52,6 +57,55 @@ def test_ask_json_works_without_nltk_data(tmp_path: Path) -> None:
     assert list((tmp_path / "nltk_data").iterdir()) == []
     assert list((tmp_path / "home").iterdir()) == []
     assert (tmp_path / "data" / "index" / "CURRENT").is_file()
+
+
+def test_questions_are_answered_when_the_html_extractor_is_broken(tmp_path: Path) -> None:
+    """A broken trafilatura (as the stock pip once installed it) costs only the .html files."""
+    env = offline_env(tmp_path)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "trafilatura.py").write_text(
+        'raise ImportError("lxml.html.clean module is now a separate project")\n'
+    )
+    env["PYTHONPATH"] = str(broken)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for seed in (ROOT / "corpus").iterdir():
+        (corpus / seed.name).write_bytes(seed.read_bytes())
+    (corpus / "page.html").write_text("<html><body><p>Some page text.</p></body></html>")
+    env["BOT_CORPUS_DIR"] = str(corpus)
+
+    def bot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "bot.py"), *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    index = bot("index")
+    assert index.returncode == 0, index.stderr
+    assert "page.html: HTML extractor (trafilatura) unavailable: ImportError" in index.stdout
+    asked = bot("ask", "--json", QUESTION)
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["status"] == "answered"
+
+
+def test_asking_imports_neither_the_html_extractor_nor_telegram(tmp_path: Path) -> None:
+    """Start-up cost: answering from a built index needs no HTML extraction and no Telegram."""
+    env = offline_env(tmp_path)
+    probe = (
+        "import sys, contextlib, io\n"
+        "from bot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['ask', {QUESTION!r}])\n"
+        "print(sorted(m for m in ('trafilatura', 'telegram') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_no_download_or_network_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,7 +143,11 @@ def test_run_without_token_or_terminal_exits_2_with_a_clear_message(tmp_path: Pa
     result = subprocess.run(
         [sys.executable, str(ROOT / "bot.py")],
         cwd=tmp_path,  # no .env here
-        env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 2
     assert "No TELEGRAM_BOT_TOKEN set" in result.stderr

@@ -24,8 +24,13 @@ def _run_bot(tmp_path: Path, api_url: str) -> subprocess.CompletedProcess:
         "BOT_LOG_LEVEL": "DEBUG",
     }
     return subprocess.run(
-        [sys.executable, "bot.py"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "bot.py"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -30,7 +30,10 @@ def sentences(text: str) -> list[str]:
         ("Dr. Smith met Mr. Jones and Mrs. Lee in Washington, D.C. on Friday.", "They talked."),
         ("The novel by J. K. Rowling sold well.", "Critics were kind."),
         ("President John F. Kennedy spoke at 3 p.m. in the U.K. capital.", "Crowds cheered."),
-        ("Sen. Warren and Gov. Newsom of Calif. wrote to Acme Inc. and Foo Corp. about it.", "No reply."),
+        (
+            "Sen. Warren and Gov. Newsom of Calif. wrote to Acme Inc. and Foo Corp. about it.",
+            "No reply.",
+        ),
         ("It was signed on Sept. 12 by Prof. Li, e.g. in Geneva.", "Then it ended."),
     ],
 )
@@ -46,9 +49,15 @@ def test_abbreviations_do_not_end_sentences(first: str, second: str) -> None:
         ("She asked: “Why?” Nobody answered.", ["She asked: “Why?”", "Nobody answered."]),
         (
             "“It’s Douyin and also Taobao,” Yang said. “If I talk about it, it pushes things.”",
-            ["“It’s Douyin and also Taobao,” Yang said.", "“If I talk about it, it pushes things.”"],
+            [
+                "“It’s Douyin and also Taobao,” Yang said.",
+                "“If I talk about it, it pushes things.”",
+            ],
         ),
-        ("He called it a ‘fire sale.’ Others agreed.", ["He called it a ‘fire sale.’", "Others agreed."]),
+        (
+            "He called it a ‘fire sale.’ Others agreed.",
+            ["He called it a ‘fire sale.’", "Others agreed."],
+        ),
     ],
 )
 def test_closing_quotes_stay_with_their_sentence(text: str, expected: list[str]) -> None:
@@ -71,7 +80,9 @@ def test_sentence_spans_exclude_leading_whitespace() -> None:
     assert sentence_spans("  First one. Second.") == [(2, 12), (13, 20)]
 
 
-def test_sentence_splitting_needs_no_nltk_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_sentence_splitting_needs_no_nltk_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import nltk
 
     from bot.text import sentences as module
@@ -99,7 +110,9 @@ def test_paragraph_spans_are_stripped_and_skip_blank_paragraphs() -> None:
     assert [text[a:b] for a, b in spans] == ["First para.\nstill first.", "Second."]
 
 
-@pytest.mark.parametrize("line", ["Diplomatic warfare", "The road ahead", "What comes next for TikTok"])
+@pytest.mark.parametrize(
+    "line", ["Diplomatic warfare", "The road ahead", "What comes next for TikTok"]
+)
 def test_short_lines_without_final_punctuation_are_headings(line: str) -> None:
     assert is_heading(line)
 
@@ -113,7 +126,10 @@ def test_sentences_and_long_lines_are_not_headings(line: str) -> None:
 
 
 def test_headings_are_not_passages() -> None:
-    text = "Breaking news\n\nThe talks ended on Friday. Both sides left.\n\nWhat comes next\n\nNobody knows."
+    text = (
+        "Breaking news\n\nThe talks ended on Friday. Both sides left.\n\n"
+        "What comes next\n\nNobody knows."
+    )
     passages = split_passages(text)
     assert [(p.paragraph, text[p.start : p.end]) for p in passages] == [
         (2, "The talks ended on Friday. Both sides left."),
@@ -141,7 +157,9 @@ def test_a_sentence_longer_than_max_words_is_a_passage_alone() -> None:
     text = f"Short one. {long} Another short one."
     rules = PassageRules(max_sentences=3, max_words=10, overlap=1)
     assert [text[p.start : p.end] for p in split_passages(text, rules)] == [
-        "Short one.", long, "Another short one.",
+        "Short one.",
+        long,
+        "Another short one.",
     ]
 
 
@@ -161,7 +179,7 @@ SENTENCE = st.builds(
 )
 GAP = st.sampled_from([" ", "  ", "\n", " \n "])
 PROSE = st.builds(
-    lambda parts, gaps: "".join(s + g for s, g in zip(parts, gaps)).rstrip(),
+    lambda parts, gaps: "".join(s + g for s, g in zip(parts, gaps, strict=False)).rstrip(),
     st.lists(SENTENCE, min_size=1, max_size=7),
     st.lists(GAP, min_size=7, max_size=7),
 )
@@ -184,7 +202,7 @@ def articles(draw: st.DrawFn) -> tuple[str, list[tuple[str, bool]]]:
     paragraphs = [(p[1], True) if isinstance(p, tuple) else (p, False) for p in draw(PARAGRAPHS)]
     breaks = draw(st.lists(BREAK, min_size=len(paragraphs), max_size=len(paragraphs)))
     lead = draw(st.sampled_from(["", "\n", "  "]))
-    text = lead + "".join(p + b for (p, _), b in zip(paragraphs, breaks))
+    text = lead + "".join(p + b for (p, _), b in zip(paragraphs, breaks, strict=False))
     return text, paragraphs
 
 
@@ -203,7 +221,9 @@ def test_passages_point_back_into_their_paragraphs(article, rules: PassageRules)
         assert chunk in text[p_start:p_end]
         assert not chunk[0].isspace() and not chunk[-1].isspace()
     # Paragraph order, then text order.
-    assert [(p.paragraph, p.start) for p in passages] == sorted((p.paragraph, p.start) for p in passages)
+    assert [(p.paragraph, p.start) for p in passages] == sorted(
+        (p.paragraph, p.start) for p in passages
+    )
     assert len({(p.start, p.end) for p in passages}) == len(passages)
 
 
@@ -213,7 +233,9 @@ def test_no_text_of_a_prose_paragraph_is_lost_and_headings_are_not_passages(arti
     text, paragraphs = article
     spans = list(paragraph_spans(text))
     passages = split_passages(text, rules)
-    for number, ((p_start, p_end), (_, heading)) in enumerate(zip(spans, paragraphs), start=1):
+    for number, ((p_start, p_end), (_, heading)) in enumerate(
+        zip(spans, paragraphs, strict=True), start=1
+    ):
         mine = [p for p in passages if p.paragraph == number]
         if heading:
             assert mine == []

@@ -119,7 +119,7 @@ def test_a_failing_migration_leaves_no_trace(conn: StoreConnection):
 def test_transaction_rolls_back_on_error(conn: StoreConnection):
     with pytest.raises(ZeroDivisionError), transaction(conn):
         conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
-        1 / 0
+        raise ZeroDivisionError
     assert not query(conn, "SELECT 1 FROM meta WHERE key = 'k'")
     assert not conn.in_transaction
 
@@ -360,7 +360,7 @@ def test_crash_mid_fan_out_resumes_with_one_delivery_each(db_path: Path, queued:
                 outbox.mark_sent(row.id, message_id=row.id, now=NOW + 1)
         assert delivered == Counter({(2, "a"): 1, (1, "b"): 1, (2, "b"): 1})
         assert outbox.counts()["sent"] == 4
-        assert len(set((c, a) for c, a, _ in outbox_rows(reopened))) == 4
+        assert len({(c, a) for c, a, _ in outbox_rows(reopened)}) == 4
     finally:
         reopened.close()
 

@@ -8,15 +8,14 @@ import logging
 import threading
 from pathlib import Path
 
-import pytest
+from conftest import ADMIN, TOKEN
+from fake_bot_api import parse_html, utf16_len
 
 from bot.commands import COMMANDS
 from bot.config import Config
 from bot.console import Console
 from bot.services import Services
 from bot.telegram_app.run import RedactToken, protect_token
-from conftest import ADMIN, TOKEN
-from fake_bot_api import parse_html, utf16_len
 
 USER = 5
 GROUP = -4242
@@ -24,8 +23,15 @@ QUESTION = "What did Pompeo accuse TikTok of?"
 SEED_TITLE = "Talk of banning TikTok sparks calls for a more open internet in China"
 
 
-def write_article(directory: Path, name: str, title: str, body: str, *, date: str = "2024-05-02",
-                  url: str | None = None) -> Path:
+def write_article(
+    directory: Path,
+    name: str,
+    title: str,
+    body: str,
+    *,
+    date: str = "2024-05-02",
+    url: str | None = None,
+) -> Path:
     header = f"Title: {title}\nDate: {date}\nSource: Test Wire\n"
     if url:
         header += f"URL: {url}\n"
@@ -36,22 +42,34 @@ def write_article(directory: Path, name: str, title: str, body: str, *, date: st
 
 def add_tiktok_articles(corpus: Path) -> None:
     """Two more articles about TikTok and ByteDance, so that questions have >3 quotes."""
-    write_article(corpus, "tiktok_deal.txt", "ByteDance weighs TikTok sale to Microsoft", """
+    write_article(
+        corpus,
+        "tiktok_deal.txt",
+        "ByteDance weighs TikTok sale to Microsoft",
+        """
 ByteDance is weighing a sale of TikTok's American business to Microsoft, people familiar
 with the talks said, as China tightens rules on exporting technology.
 
 TikTok said ByteDance had not decided, and that China had not been consulted on the deal.
 
 Analysts said China could block any TikTok sale that includes ByteDance's algorithm.
-""", url="https://news.example.com/tiktok-deal")
-    write_article(corpus, "tiktok_ban.txt", "TikTok ban deadline looms for ByteDance", """
+""",
+        url="https://news.example.com/tiktok-deal",
+    )
+    write_article(
+        corpus,
+        "tiktok_ban.txt",
+        "TikTok ban deadline looms for ByteDance",
+        """
 The deadline for ByteDance to divest TikTok is approaching, and officials in China warned
 against what they called the forced sale of TikTok.
 
 ByteDance told employees that TikTok would keep operating while it talks to buyers outside China.
 
 Users of TikTok in China cannot use the app, which ByteDance runs there under another name.
-""", date="2024-05-03")
+""",
+        date="2024-05-03",
+    )
 
 
 def replies(api, chat_id: int) -> list[dict]:
@@ -192,10 +210,12 @@ async def test_group_questions(bot_env, caplog):
 
     # a reply to the bot's message is a question; a reply to a user's message is not
     user_msg = api.send_group_message(GROUP, "I wonder about TikTok", user_id=12)
-    api.send_group_message(GROUP, "TikTok ByteDance?", user_id=13,
-                           reply_to_message_id=user_msg["message_id"])
-    api.send_group_message(GROUP, "What about ByteDance?", user_id=12,
-                           reply_to_message_id=first["message_id"])
+    api.send_group_message(
+        GROUP, "TikTok ByteDance?", user_id=13, reply_to_message_id=user_msg["message_id"]
+    )
+    api.send_group_message(
+        GROUP, "What about ByteDance?", user_id=12, reply_to_message_id=first["message_id"]
+    )
     msgs = await api.wait_for_messages(GROUP, 3)
     assert "ByteDance" in msgs[2]["text"]
 
@@ -250,9 +270,14 @@ async def test_admin_reload_and_stats(bot_env, corpus_dir):
     api, _app, services = bot_env
     await ask(api, USER, QUESTION)  # answered
     await ask(api, USER, "中国的互联网")  # not answered
-    write_article(corpus_dir, "new.txt", "Council approves new harbour bridge", """
+    write_article(
+        corpus_dir,
+        "new.txt",
+        "Council approves new harbour bridge",
+        """
 The city council approved the new harbour bridge on Tuesday after a long debate about costs.
-""")
+""",
+    )
     status = await ask(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Added 1" in status["text"], timeout=10)
     assert "Added 1, changed 0, removed 0, skipped 0" in status["text"]
@@ -276,12 +301,17 @@ async def test_non_admin_is_refused(bot_env):
 async def test_reload_of_a_bigger_corpus_while_questions_come_in(bot_env, corpus_dir, caplog):
     api, _app, services = bot_env
     for i in range(200):
-        write_article(corpus_dir, f"gen_{i:03d}.txt", f"Harbour report number {i}", f"""
+        write_article(
+            corpus_dir,
+            f"gen_{i:03d}.txt",
+            f"Harbour report number {i}",
+            f"""
 Report {i}: the harbour authority counted {i * 7} ships this week, and the mayor said
 the new bridge over the harbour would open in spring of year {2000 + i}.
 
 Dock workers in district {i} asked for better pay and safer cranes at the harbour.
-""")
+""",
+        )
     status = await ask(api, ADMIN, "/reload")
     users = range(300, 310)
     for n, user in enumerate(users):

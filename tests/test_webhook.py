@@ -69,8 +69,13 @@ def test_webhook_mode(tmp_path: Path) -> None:
             "BOT_CORPUS_DIR": str(ROOT / "corpus"),
         }
         bot = subprocess.Popen(
-            [sys.executable, "bot.py"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "bot.py"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             _wait(lambda: api.webhook.get("url") or bot.poll() is not None)
@@ -81,7 +86,9 @@ def test_webhook_mode(tmp_path: Path) -> None:
             _wait(lambda: _listening(port), timeout=30)
 
             message = {
-                "message_id": 1, "date": int(time.time()), "text": "What did Pompeo accuse TikTok of?",
+                "message_id": 1,
+                "date": int(time.time()),
+                "text": "What did Pompeo accuse TikTok of?",
                 "chat": {"id": 4242, "type": "private", "first_name": "Reader"},
                 "from": {"id": 4242, "is_bot": False, "first_name": "Reader"},
             }

@@ -58,10 +58,14 @@ def relevance(index: SearchIndex, article_id: str, terms: tuple[str, ...]) -> fl
     return float(scores.max()) / mass if len(scores) and mass > 0 else 0.0
 
 
-def matches(index: SearchIndex, article_id: str, topic: Topic, tags: frozenset[str] = frozenset()) -> bool:
+def matches(
+    index: SearchIndex, article_id: str, topic: Topic, tags: frozenset[str] = frozenset()
+) -> bool:
     """Whether the article is for this topic. ``tags`` are the analysed terms of the
     article's own topics/tags/category: a topic naming them all matches outright."""
-    if topic.exclude and (index.article_mentions(article_id, topic.exclude) or tags & set(topic.exclude)):
+    if topic.exclude and (
+        index.article_mentions(article_id, topic.exclude) or tags & set(topic.exclude)
+    ):
         return False
     if topic.everything or tags.issuperset(topic.include):
         return True

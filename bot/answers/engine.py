@@ -9,7 +9,8 @@ The threshold, 0.4, favours answering: on SciFact (``benchmarks/calibrate_no_ans
 answers 94% of claims whose evidence is in the corpus and refuses 23% of those whose evidence
 was removed (0.5: 78% / 44%; 0.6: 63% / 63%). Claims share vocabulary with the rest of a
 specialised corpus; a question about something the archive never covers ("What is the capital
-of France?" on a news archive about China) matches little and is refused. BM25 scores alone are not comparable across questions, so they cannot decide.
+of France?" on a news archive about China) matches little and is refused. BM25 scores alone
+are not comparable across questions, so they cannot decide.
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ class AnswerEngine:
             if any(_jaccard(body_terms, other) >= s.duplicate_jaccard for other in kept_terms):
                 continue
             quote = self._quote(passage, score, weights)
-            if any(q.citation.article_id == quote.citation.article_id and _overlaps(q, quote) for q in quotes):
+            if any(
+                q.citation.article_id == quote.citation.article_id and _overlaps(q, quote)
+                for q in quotes
+            ):
                 continue
             quotes.append(quote)
             kept_terms.append(body_terms)
@@ -91,7 +95,9 @@ class AnswerEngine:
                 break
         if quotes:
             return Answer(question, AnswerStatus.ANSWERED, quotes)
-        return Answer(question, AnswerStatus.NO_MATCH, related=_related(index, hits, s.related_titles))
+        return Answer(
+            question, AnswerStatus.NO_MATCH, related=_related(index, hits, s.related_titles)
+        )
 
     def _quote(self, passage: Passage, score: float, weights: dict[str, float]) -> Quote:
         """The best 1-3 consecutive sentences: most idf mass, then fewest sentences."""
@@ -102,7 +108,10 @@ class AnswerEngine:
         for first in range(len(spans)):
             covered: set[str] = set()
             for last in range(first, min(first + self.settings.max_quote_sentences, len(spans))):
-                if last > first and spans[last][1] - spans[first][0] > self.settings.max_quote_chars:
+                if (
+                    last > first
+                    and spans[last][1] - spans[first][0] > self.settings.max_quote_chars
+                ):
                     break
                 covered |= sentence_terms[last]
                 key = (sum(weights.get(t, 0.0) for t in covered), -(last - first))
@@ -126,7 +135,9 @@ class AnswerEngine:
         paragraph_start, paragraph_end = next(
             (a, b) for a, b in paragraph_spans(article.text) if a <= start < b
         )
-        highlights = tuple((t.start, t.end) for t in self.analyzer.tokens(text) if t.term in weights)
+        highlights = tuple(
+            (t.start, t.end) for t in self.analyzer.tokens(text) if t.term in weights
+        )
         return Quote(
             text,
             highlights,

@@ -77,7 +77,9 @@ class Answer:
             "quotes": [
                 {
                     "text": q.text,
-                    "highlights": [{"start": s, "end": e, "text": q.text[s:e]} for s, e in q.highlights],
+                    "highlights": [
+                        {"start": s, "end": e, "text": q.text[s:e]} for s, e in q.highlights
+                    ],
                     "highlighted_terms": q.highlighted_terms,
                     "score": round(q.score, 6),
                     **citation(q.citation),

@@ -10,24 +10,28 @@ from bot.answers.model import Answer, AnswerStatus, Citation, Quote
 # What each unanswered status tells the reader; the Telegram front end reuses these.
 STATUS_MESSAGES = {
     AnswerStatus.EMPTY: "Please type a question, e.g. “What did Pompeo accuse TikTok of?”",
-    AnswerStatus.TOO_LONG: "That question is too long. Please ask in fewer words (up to 1,000 characters).",
-    AnswerStatus.NO_TERMS: "I could not find any searchable words in that. Try a question with names or topics.",
+    AnswerStatus.TOO_LONG: (
+        "That question is too long. Please ask in fewer words (up to 1,000 characters)."
+    ),
+    AnswerStatus.NO_TERMS: (
+        "I could not find any searchable words in that. Try a question with names or topics."
+    ),
     AnswerStatus.NO_MATCH: "Nothing in the articles answers this.",
 }
 
 
 def format_date(date: dt.date | None) -> str:
-    """"16 Aug 2020", or "" for an undated article."""
+    """ "16 Aug 2020", or "" for an undated article."""
     return f"{date.day} {date:%b %Y}" if date else ""
 
 
 def source_text(title: str, source: str, date: dt.date | None) -> str:
-    """"Title · Source · 16 Aug 2020" (empty fields left out)."""
+    """ "Title · Source · 16 Aug 2020" (empty fields left out)."""
     return " · ".join(p for p in (title, source, format_date(date)) if p)
 
 
 def citation_line(citation: Citation) -> str:
-    """"Title · Source · 16 Aug 2020 · ¶5"."""
+    """ "Title · Source · 16 Aug 2020 · ¶5"."""
     return f"{source_text(citation.title, citation.source, citation.date)} · ¶{citation.paragraph}"
 
 

@@ -2,27 +2,46 @@
 
 trafilatura already knows nav bars, footers, og:/article: meta tags and JSON-LD; it works
 on the string it is given and never touches the network (no ``fetch_url`` here).
+
+It is imported on first use, not with this module: it costs ~0.1 s of start-up that answering
+a question does not need, and if it (or one of its many dependencies) cannot be imported, only
+the ``.html`` files are skipped, with the reason, while everything else keeps working.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import PurePosixPath
-
-import trafilatura
+from types import ModuleType
 
 from .dates import parse_date
 from .model import Article, ArticleError, article_id
 from .plaintext import clean_inline
 
-# trafilatura and its helpers log every page they reject, up to ERROR level ("empty HTML
-# tree"); each of those also becomes a SkippedFile reason, so the log lines are only noise.
-for _name in ("trafilatura", "htmldate", "courlan", "justext"):
-    logging.getLogger(_name).setLevel(logging.CRITICAL)
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _trafilatura() -> ModuleType | str:
+    """The trafilatura module, or why it cannot be imported (asked once per process)."""
+    try:
+        import trafilatura
+    except Exception as error:
+        log.warning("HTML articles cannot be read: trafilatura does not import (%s)", error)
+        return f"{type(error).__name__}: {error}"
+    # trafilatura and its helpers log every page they reject, up to ERROR level ("empty HTML
+    # tree"); each of those also becomes a SkippedFile reason, so the log lines are only noise.
+    for name in ("trafilatura", "htmldate", "courlan", "justext"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return trafilatura
 
 
 def read_html(text: str, relpath: str) -> Article:
     """The main article of an HTML page; trafilatura outputs one paragraph per line."""
+    trafilatura = _trafilatura()
+    if isinstance(trafilatura, str):
+        raise ArticleError(f"HTML extractor (trafilatura) unavailable: {trafilatura}")
     document = trafilatura.bare_extraction(
         text,
         with_metadata=True,

@@ -84,7 +84,7 @@ def read_article_file(path: Path, root: Path) -> tuple[list[Article], list[Skipp
         return reader(_load_text(path), relpath)
     except ArticleError as error:
         return [], [SkippedFile(relpath, str(error))]
-    except Exception as error:  # noqa: BLE001 — a parser bug must not stop the corpus load
+    except Exception as error:
         logger.warning("failed to read %s", relpath, exc_info=True)
         return [], [SkippedFile(relpath, f"could not be read: {type(error).__name__}: {error}")]
 

@@ -99,7 +99,7 @@ class SearchIndex:
     def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """Top ``k`` passages for analysed question terms, as ``(passage, score)``."""
         rows, scores = self.scorer.top(self.query_ids(terms), k)
-        return list(zip(rows.tolist(), scores.tolist()))
+        return list(zip(rows.tolist(), scores.tolist(), strict=True))
 
     def passage(self, i: int) -> Passage:
         t = self.passages
@@ -118,7 +118,9 @@ class SearchIndex:
 
     def newest(self, n: int) -> list[Article]:
         """The ``n`` most recent articles; undated ones last."""
-        return sorted(self.articles, key=lambda a: (a.date is not None, a.date or dt.date.min), reverse=True)[:n]
+        return sorted(
+            self.articles, key=lambda a: (a.date is not None, a.date or dt.date.min), reverse=True
+        )[:n]
 
     def article(self, article_id: str) -> Article | None:
         row = self._article_rows.get(article_id)
@@ -146,7 +148,9 @@ class SearchIndex:
     def article_mentions(self, article_id: str, terms: Sequence[str]) -> bool:
         """Whether any of ``terms`` occurs in the article (title or text)."""
         wanted = set(terms)
-        return any(not wanted.isdisjoint(self.passage_terms(r)) for r in self.article_rows(article_id))
+        return any(
+            not wanted.isdisjoint(self.passage_terms(r)) for r in self.article_rows(article_id)
+        )
 
     @property
     def average_idf(self) -> float:
@@ -218,7 +222,7 @@ def build_index(
             row = len(kept)
             kept.append(article)
             prints.append(fp)
-            for (paragraph, start, end), terms in zip(analysed.spans, analysed.tokens):
+            for (paragraph, start, end), terms in zip(analysed.spans, analysed.tokens, strict=True):
                 article_col.append(row)
                 paragraph_col.append(paragraph)
                 start_col.append(start)
@@ -244,4 +248,6 @@ def build_index(
     )
     vocabulary = list(term_ids)  # insertion order is id order
     postings = build_postings(tokens, doc_ids, len(vocabulary), length, params)
-    return SearchIndex(kept, prints, table, vocabulary, postings, params, rules, skipped=list(skipped))
+    return SearchIndex(
+        kept, prints, table, vocabulary, postings, params, rules, skipped=list(skipped)
+    )

@@ -52,9 +52,13 @@ def _unchanged(index: SearchIndex, seconds: float = 0.0) -> ReloadReport:
 
 def diff_articles(old: SearchIndex | None, new: SearchIndex) -> tuple[list, list, list]:
     """(added, changed, removed titles) between two indexes, by article id and content."""
-    before = {} if old is None else {a.id: (a, fp) for a, fp in zip(old.articles, old.fingerprints)}
+    before = (
+        {}
+        if old is None
+        else {a.id: (a, fp) for a, fp in zip(old.articles, old.fingerprints, strict=True)}
+    )
     added, changed = [], []
-    for article, fp in zip(new.articles, new.fingerprints):
+    for article, fp in zip(new.articles, new.fingerprints, strict=True):
         previous = before.pop(article.id, None)
         if previous is None:
             added.append(article)

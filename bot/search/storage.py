@@ -134,9 +134,7 @@ def load_index(root: Path) -> SearchIndex:
         raise IndexNotFound(f"index at {version} has format {meta.get('format')}")
 
     def arrays(group: str) -> dict[str, np.ndarray]:
-        return {
-            c: np.load(version / f"{group}.{c}.npy", mmap_mode="r") for c in _ARRAYS[group]
-        }
+        return {c: np.load(version / f"{group}.{c}.npy", mmap_mode="r") for c in _ARRAYS[group]}
 
     articles = json.loads((version / "articles.json").read_text(encoding="utf-8"))
     vocabulary = json.loads((version / "vocabulary.json").read_text(encoding="utf-8"))

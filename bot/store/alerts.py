@@ -96,7 +96,9 @@ class AlertOutbox:
         # Known ids are set aside before the write transaction, which then only touches the
         # new ones: on a large archive the lock is held for milliseconds, not seconds.
         seen = {row[0] for row in query(self._conn, "SELECT article_id FROM articles_seen")}
-        candidates = [(article_id, title) for article_id, title in articles if article_id not in seen]
+        candidates = [
+            (article_id, title) for article_id, title in articles if article_id not in seen
+        ]
         with transaction(self._conn) as conn:
             first_scan = not conn.execute(
                 "SELECT 1 FROM meta WHERE key = ?", (_FIRST_SCAN_DONE,)
@@ -280,6 +282,4 @@ class AlertOutbox:
 
     def pending_count(self) -> int:
         """Alerts not delivered yet, whether due or waiting for a retry."""
-        return query(
-            self._conn, "SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending'"
-        )[0][0]
+        return query(self._conn, "SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending'")[0][0]

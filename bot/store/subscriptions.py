@@ -76,8 +76,7 @@ class SubscriptionStore:
                 return False
             if len(topics) >= self.max_topics:
                 raise TooManyTopics(
-                    f"You can follow at most {self.max_topics} topics;"
-                    " unsubscribe from one first."
+                    f"You can follow at most {self.max_topics} topics; unsubscribe from one first."
                 )
             conn.execute(
                 "INSERT INTO subscriptions (chat_id, topic, created_at) VALUES (?, ?, ?)",

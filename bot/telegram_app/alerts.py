@@ -10,7 +10,14 @@ import logging
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.alerts.delivery import Outcome, SendResult
 from bot.articles.model import Article
@@ -30,11 +37,18 @@ def alert_html(article: Article) -> str:
     if len(lede) > LEDE_CHARS:
         space = lede.rfind(" ", 0, LEDE_CHARS)
         lede = lede[: space if space > 0 else LEDE_CHARS] + "…"  # CJK text has no spaces
-    return f"🆕 {source_line(article.title, article.url, article.source, article.date)}\n\n{escape(lede)}"
+    headline = source_line(article.title, article.url, article.source, article.date)
+    return f"🆕 {headline}\n\n{escape(lede)}"
 
 
 def alert_keyboard(article: Article) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton("Ask about this article", switch_inline_query_current_chat=shorten(article.title))]]
+    rows = [
+        [
+            InlineKeyboardButton(
+                "Ask about this article", switch_inline_query_current_chat=shorten(article.title)
+            )
+        ]
+    ]
     if article.url:
         rows.append([InlineKeyboardButton("Read the article", url=article.url)])
     return InlineKeyboardMarkup(rows)
@@ -77,7 +91,9 @@ def telegram_sender(bot: Bot, current_index):
 
 
 def _seconds(retry_after) -> float:
-    return retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+    return (
+        retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+    )
 
 
 async def drain_alerts_job(context: Context) -> None:
@@ -94,7 +110,12 @@ async def scan_corpus_job(context: Context) -> None:
         return
     report, queued = await services.reload()
     if report.added or report.changed or report.removed:
-        log.info("scan: %d added, %d changed, %d removed, %d alerts queued",
-                 len(report.added), len(report.changed), len(report.removed), queued.queued)
+        log.info(
+            "scan: %d added, %d changed, %d removed, %d alerts queued",
+            len(report.added),
+            len(report.changed),
+            len(report.removed),
+            queued.queued,
+        )
     if queued.queued:
         await context.bot_data["delivery"].drain()

@@ -47,7 +47,9 @@ def build_application(config: Config, services: Services | None = None) -> Appli
         jobs.run_repeating(drain_alerts_job, ALERT_DRAIN_INTERVAL, first=1.0, name="alerts")
         jobs.run_repeating(
             lambda _: asyncio.to_thread(s.queries.purge_older_than, QUERY_RETENTION_DAYS),
-            86400, first=60, name="purge-queries",
+            86400,
+            first=60,
+            name="purge-queries",
         )
         if config.scan_interval:
             jobs.run_repeating(scan_corpus_job, config.scan_interval, name="corpus-scan")
@@ -82,23 +84,32 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     # 2. Buttons: callback data is "<prefix>:<payload>", always well under 64 bytes.
     app.add_handler(CallbackQueryHandler(questions.on_more, pattern=rf"^{questions.MORE_PREFIX}:"))
     app.add_handler(
-        CallbackQueryHandler(subscriptions.on_unsubscribe_button, pattern=rf"^{subscriptions.UNSUBSCRIBE_PREFIX}:")
+        CallbackQueryHandler(
+            subscriptions.on_unsubscribe_button, pattern=rf"^{subscriptions.UNSUBSCRIBE_PREFIX}:"
+        )
     )
     # 3. Inline mode.
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # 4. Plain messages: questions in private chats (new or edited), replies to the bot in groups.
     text = filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, questions.on_private_text))
-    app.add_handler(MessageHandler(text & filters.ChatType.GROUPS & filters.REPLY, questions.on_group_reply))
+    app.add_handler(
+        MessageHandler(text & filters.ChatType.GROUPS & filters.REPLY, questions.on_group_reply)
+    )
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.on_migrate))
     app.add_handler(
         MessageHandler(
-            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+            filters.ChatType.PRIVATE
+            & filters.UpdateType.MESSAGE
+            & ~filters.TEXT
+            & ~filters.StatusUpdate.ALL,
             questions.on_non_text,
         )
     )
     # 5. The bot's own membership: blocked, kicked, re-added.
-    app.add_handler(ChatMemberHandler(subscriptions.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(
+        ChatMemberHandler(subscriptions.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
     app.add_error_handler(admin.on_error)
     return app
 
@@ -113,5 +124,3 @@ async def _set_commands(app: Application, config: Config) -> None:
             await app.bot.set_my_commands(everything, scope=BotCommandScopeChat(admin_id))
     except TelegramError as exc:  # e.g. an admin who never opened a chat with the bot
         log.warning("could not set the command menu: %s", exc)
-
-

@@ -2,8 +2,8 @@
 
 Ranking is only as good as the agreement between how passages and questions are turned into
 terms, so both go through :func:`Analyzer.terms`. Steps: Unicode normalisation (NFC text, NFKC
-words, curly quotes and apostrophes made straight), case folding, word tokenisation, possessive stripping,
-stopword removal and Snowball stemming (memoised: stemming is the hot spot of indexing).
+words, curly quotes and apostrophes made straight), case folding, word tokenisation, possessive
+stripping, stopword removal and Snowball stemming (memoised: stemming is the hot spot of indexing).
 """
 
 from __future__ import annotations
@@ -20,9 +20,23 @@ from bot.text.stopwords import ENGLISH_STOPWORDS
 # Characters folded before tokenising: typographic apostrophes/quotes and dashes.
 _FOLD = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\uff07": "'", "`": "'",
-        "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u02bc": "'",
+        "\uff07": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
     }
 )
 
@@ -65,7 +79,11 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         """Index terms of ``text`` in order (repeats kept: BM25 counts them)."""
         term = self._term
-        return [t for t in map(term, _TOKEN.findall(unicodedata.normalize("NFC", text).translate(_FOLD))) if t]
+        return [
+            t
+            for t in map(term, _TOKEN.findall(unicodedata.normalize("NFC", text).translate(_FOLD)))
+            if t
+        ]
 
     def question_terms(self, text: str) -> list[str]:
         """Distinct terms of a question, in order: repeating a word in a question should not

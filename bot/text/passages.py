@@ -15,7 +15,9 @@ from bot.text.sentences import sentence_spans
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # A word: a run of non-space characters, or one CJK character (those scripts use no spaces).
-_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+_WORD = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+"
+)
 _SENTENCE_END = re.compile(r"[.!?…:;。！？][\"'”’)\]」』]*\s*$")  # closing quotes may follow
 
 

@@ -78,11 +78,11 @@ def member_json(user: dict, status: str) -> dict:
         member["is_anonymous"] = False
     elif status == "administrator":
         member.update({"can_be_edited": False, "is_anonymous": False})
-        member.update({right: True for right in _ADMIN_RIGHTS})
+        member.update(dict.fromkeys(_ADMIN_RIGHTS, True))
         member["can_promote_members"] = False
     elif status == "restricted":
         member.update({"is_member": True, "until_date": 0})
-        member.update({right: False for right in _RESTRICTED_RIGHTS})
+        member.update(dict.fromkeys(_RESTRICTED_RIGHTS, False))
     elif status == "kicked":
         member["until_date"] = 0
     elif status not in ("member", "left"):

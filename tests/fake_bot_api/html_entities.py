@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-__all__ = ["HtmlParseError", "ParsedText", "parse_html", "utf16_len", "is_valid_button_url"]
+__all__ = ["HtmlParseError", "ParsedText", "is_valid_button_url", "parse_html", "utf16_len"]
 
 _SPACES = " \t\r\n\v\0"
 _SUPPORTED_TAGS = frozenset(
@@ -235,8 +235,7 @@ def parse_html(text: str, *, strict_ampersand: bool = True) -> ParsedText:
                         expandable = True
                         if i >= n:
                             raise HtmlParseError(
-                                f"Unclosed start tag at byte offset "
-                                f"{_byte_offset(text, begin_pos)}"
+                                f"Unclosed start tag at byte offset {_byte_offset(text, begin_pos)}"
                             )
                         continue
                     raise HtmlParseError(
@@ -347,9 +346,7 @@ def parse_html(text: str, *, strict_ampersand: bool = True) -> ParsedText:
         entities.append(entity)
 
     if stack:
-        raise HtmlParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"'
-        )
+        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
     for ent in entities:
         if ent["type"] == "code":
             ent.pop("language", None)  # only <pre><code class="language-x"> keeps a language

@@ -356,10 +356,7 @@ class UpdateInjectionMixin:
     ) -> dict:
         with self._lock:
             if user_id is None:
-                if chat_id < 0:
-                    user_id = 1001
-                else:
-                    user_id = chat_id
+                user_id = 1001 if chat_id < 0 else chat_id
             user = self._ensure_user(
                 user_id,
                 username=username,

@@ -21,11 +21,26 @@ from .validation import (
 
 DEFAULT_ALLOWED_UPDATES = frozenset(
     {
-        "message", "edited_message", "channel_post", "edited_channel_post",
-        "business_connection", "business_message", "edited_business_message",
-        "deleted_business_messages", "inline_query", "chosen_inline_result", "callback_query",
-        "shipping_query", "pre_checkout_query", "purchased_paid_media", "poll", "poll_answer",
-        "my_chat_member", "chat_join_request", "chat_boost", "removed_chat_boost",
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
     }
 )  # fmt: skip  (Telegram's default: everything except chat_member and message_reaction*)
 CHAT_ACTIONS = frozenset(
@@ -128,7 +143,7 @@ class BotMethodsMixin:
                     f"Too Many Requests: retry after {retry_after}",
                     {"retry_after": retry_after},
                 )
-        for scope, window, limit, _span in checks:
+        for _scope, window, _limit, _span in checks:
             window.append(now)
 
     def _parse_text(self, text: str | None, params: Params) -> Any:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import copy
 import inspect
 import itertools
@@ -31,7 +32,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -41,6 +42,7 @@ from .methods import DEFAULT_ALLOWED_UPDATES, BotMethodsMixin, scope_key
 from .validation import ApiError, Params
 
 __all__ = ["FakeBotAPI", "ThreadedFakeBotAPI"]
+
 
 class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
     """An in-process fake of the Telegram Bot API for end-to-end tests."""
@@ -157,7 +159,7 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._requested_port)
         await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes no public accessor for the port
+        server = site._server
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
 
@@ -190,10 +192,8 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
         if threading.get_ident() == self._loop_thread:
             self._wake()
         else:
-            try:
+            with contextlib.suppress(RuntimeError):  # loop closed meanwhile
                 loop.call_soon_threadsafe(self._wake)
-            except RuntimeError:  # loop closed meanwhile
-                pass
 
     def _wake(self) -> None:
         event, self._changed = self._changed, asyncio.Event()
@@ -218,10 +218,8 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
             remaining = deadline - running.time()
             if remaining <= 0:
                 raise TimeoutError(self._timeout_message(timeout))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
 
     def wait_for_sync(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Blocking variant of :meth:`wait_for` for threads other than the server's loop."""
@@ -240,6 +238,7 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
 
     async def wait_for_request(self, method: str, n: int = 1, timeout: float = 5.0) -> list[dict]:
         """Wait until ``method`` was called at least ``n`` times; returns those requests."""
+
         def check() -> list[dict] | None:
             found = self.calls(method)
             return found if len(found) >= n else None
@@ -250,6 +249,7 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
         self, update_id: int | None = None, timeout: float = 5.0
     ) -> bool:
         """Wait until ``update_id`` (default: every injected update) was confirmed by offset."""
+
         def check() -> bool:
             if update_id is None:
                 return not self._updates
@@ -495,7 +495,7 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
                     self._faults.remove(fault)
                 raise fault["error"]
 
-    _handlers: dict[str, Callable[..., Any]] = {}
+    _handlers: ClassVar[dict[str, Callable[..., Any]]] = {}
 
 
 FakeBotAPI._handlers = {
@@ -528,7 +528,7 @@ class ThreadedFakeBotAPI:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self.api.start())
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+        except BaseException as exc:
             self._error = exc
             self._started.set()
             self._loop.close()

@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .html_entities import HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
-from .html_entities import is_valid_button_url
+from .html_entities import (
+    HtmlParseError,
+    ParsedText,
+    is_valid_button_url,
+    parse_html,
+    strip_text,
+    utf16_len,
+)
 
 __all__ = [
+    "MAX_MESSAGE_LENGTH",
     "ApiError",
     "Params",
-    "MAX_MESSAGE_LENGTH",
     "parse_message_text",
-    "validate_reply_markup",
     "validate_inline_results",
+    "validate_reply_markup",
 ]
 
 MAX_MESSAGE_LENGTH = 4096

@@ -49,7 +49,11 @@ async def on_reload(update: Update, context: Context) -> None:
         report, queued, result = exc.report, None, f"{reload_text(exc.report, 0)}\n{exc}"
     except Exception as exc:
         log.exception("reload failed")
-        report, queued, result = None, None, f"Reload failed, the previous index stays in service: {exc}"
+        report, queued, result = (
+            None,
+            None,
+            f"Reload failed, the previous index stays in service: {exc}",
+        )
     # A late progress edit must not overwrite the result.
     for edit in progress_edits:
         edit.cancel()

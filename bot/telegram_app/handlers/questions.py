@@ -30,8 +30,14 @@ def _remembered(context: Context) -> OrderedDict[int, int]:
 def _keyboard(answer: Answer, token: str | None, shown: range, next_quote: int):
     rows = []
     if token is not None and next_quote < len(answer.quotes):
-        rows.append([InlineKeyboardButton("More ▸", callback_data=f"{MORE_PREFIX}:{token}:{next_quote}")])
-    links = {q.citation.url: q.citation.title for q in (answer.quotes[i] for i in shown) if q.citation.url}
+        rows.append(
+            [InlineKeyboardButton("More ▸", callback_data=f"{MORE_PREFIX}:{token}:{next_quote}")]
+        )
+    links = {
+        q.citation.url: q.citation.title
+        for q in (answer.quotes[i] for i in shown)
+        if q.citation.url
+    }
     rows += [[InlineKeyboardButton(f"Read: {title[:40]}", url=url)] for url, title in links.items()]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -82,7 +88,11 @@ async def on_group_reply(update: Update, context: Context) -> None:
     """Group privacy mode delivers replies to the bot: treat them as questions."""
     message = update.effective_message
     replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.id == context.bot.id:
+    if (
+        replied is not None
+        and replied.from_user is not None
+        and replied.from_user.id == context.bot.id
+    ):
         await answer_question(update, context, message.text)
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import hashlib
 
-from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    ChatMember,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
 from telegram.constants import ChatType
 
 from bot.alerts.topics import Topic
@@ -38,7 +44,11 @@ async def _may_change(update: Update, context: Context) -> bool:
     if chat.type == ChatType.PRIVATE:
         return True
     message = update.message
-    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+    if (
+        message is not None
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    ):
         return True  # an anonymous admin, writing as the group itself
     user = update.effective_user
     if user is not None:
@@ -89,13 +99,21 @@ async def on_unsubscribe(update: Update, context: Context) -> None:
         removed = store.unsubscribe_all(chat_id)
         head = f"Removed {removed} subscription(s)."
     else:
-        head = "Unsubscribed." if store.unsubscribe(chat_id, topic) else f"You were not subscribed to “{topic}”."
+        head = (
+            "Unsubscribed."
+            if store.unsubscribe(chat_id, topic)
+            else f"You were not subscribed to “{topic}”."
+        )
     await update.effective_message.reply_text(f"{head}\n\n{_summary(store.topics(chat_id))}")
 
 
 def _topics_keyboard(topics: list[str]) -> InlineKeyboardMarkup | None:
     rows = [
-        [InlineKeyboardButton(f"Remove {_describe(t)}"[:60], callback_data=f"{UNSUBSCRIBE_PREFIX}:{topic_key(t)}")]
+        [
+            InlineKeyboardButton(
+                f"Remove {_describe(t)}"[:60], callback_data=f"{UNSUBSCRIBE_PREFIX}:{topic_key(t)}"
+            )
+        ]
         for t in topics
     ]
     return InlineKeyboardMarkup(rows) if rows else None
@@ -103,7 +121,9 @@ def _topics_keyboard(topics: list[str]) -> InlineKeyboardMarkup | None:
 
 async def on_subscriptions(update: Update, context: Context) -> None:
     topics = services(context).subscriptions.topics(update.effective_chat.id)
-    await update.effective_message.reply_text(_summary(topics), reply_markup=_topics_keyboard(topics))
+    await update.effective_message.reply_text(
+        _summary(topics), reply_markup=_topics_keyboard(topics)
+    )
 
 
 async def on_unsubscribe_button(update: Update, context: Context) -> None:
@@ -118,7 +138,9 @@ async def on_unsubscribe_button(update: Update, context: Context) -> None:
     removed = topic is not None and store.unsubscribe(chat_id, topic)
     await query.answer("Removed." if removed else "That subscription was already gone.")
     topics = store.topics(chat_id)
-    await unless_unchanged(query.edit_message_text(_summary(topics), reply_markup=_topics_keyboard(topics)))
+    await unless_unchanged(
+        query.edit_message_text(_summary(topics), reply_markup=_topics_keyboard(topics))
+    )
 
 
 async def on_silent(update: Update, context: Context) -> None:
@@ -129,7 +151,9 @@ async def on_silent(update: Update, context: Context) -> None:
     arg = (context.args or [""])[0].casefold()
     if arg not in ("on", "off"):
         state = "on" if store.is_silent(chat_id) else "off"
-        await update.effective_message.reply_text(f"Silent alerts are {state}. Use /silent on or /silent off.")
+        await update.effective_message.reply_text(
+            f"Silent alerts are {state}. Use /silent on or /silent off."
+        )
         return
     if not store.set_silent(chat_id, arg == "on"):
         await update.effective_message.reply_text("Subscribe first with /subscribe.")
