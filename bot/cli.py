@@ -15,17 +15,18 @@ from pathlib import Path
 
 from bot.answers.render_text import render_answer
 from bot.config import Config, load_config
-from bot.errors import ConfigError
-from bot.search.lifecycle import ReloadReport
+from bot.errors import ConfigError, IndexDamaged
+from bot.search.lifecycle import IndexManager, ReloadReport
 from bot.services import Archive
 
 log = logging.getLogger("bot")
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr, shown only for large corpora on a terminal."""
+    """A one-line progress bar on stderr, shown only for large corpora on a terminal
+    (``done`` and ``total`` in bytes of the files being read)."""
 
-    def __init__(self, label: str, minimum: int = 500) -> None:
+    def __init__(self, label: str, minimum: int = 1 << 20) -> None:
         self.label, self.minimum, self._last = label, minimum, 0.0
 
     def __call__(self, done: int, total: int) -> None:
@@ -36,13 +37,16 @@ class ProgressBar:
             return
         self._last = now
         filled = int(30 * done / total)
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        bar = f"[{'#' * filled}{'.' * (30 - filled)}] {100 * done / total:3.0f}% of {total >> 20} MB"
+        sys.stderr.write(f"\r{self.label} {bar}")
         if done == total:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
 
 def print_report(report: ReloadReport) -> None:
+    if report.damaged:
+        print(f"stored index was unusable ({report.damaged}): rebuilt")
     print(f"articles: {report.articles}")
     print(f"passages: {report.passages}")
     if report.rebuilt:
@@ -68,11 +72,22 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_index(config: Config, args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    archive, report = Archive.open(config, ProgressBar("indexing"))
-    if args.rebuild and not report.rebuilt:
-        report = archive.manager.reload(ProgressBar("indexing"), force=True)
+    manager = IndexManager(config.corpus_dir, config.index_dir)
+    if args.rebuild:  # never reads the stored index: a damaged one cannot get in the way
+        report = manager.reload(ProgressBar("indexing"), force=True)
+    else:
+        report = manager.open(ProgressBar("indexing"))
+    merges = manager.merge_all()
+    try:
+        manager.verify()
+    except IndexDamaged as error:
+        print(f"stored index damaged ({error}): rebuilding it")
+        report = manager.reload(ProgressBar("indexing"), force=True)
     report.seconds = time.perf_counter() - started
     print_report(report)
+    if merges:
+        print(f"merged: {merges} time(s), {len(manager.index.segments)} segment(s) now")
+    manager.close()
     return 0
 
 

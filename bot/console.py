@@ -100,7 +100,7 @@ def run_console(config: Config, stdin: TextIO = sys.stdin, stdout: TextIO = sys.
             lambda text: print(text + "\n", file=stdout, flush=True),
             BOLD if stdout.isatty() else ("", ""),
         )
-        console.write(f"{len(services.index.articles)} articles loaded. Ask a question, or /help.")
+        console.write(f"{services.index.article_count} articles loaded. Ask a question, or /help.")
         for line in stdin:
             console.handle(line)
     finally:

@@ -2,7 +2,8 @@
 
 BotError
 ├── ConfigError      bad or missing configuration (message is shown to the operator as is)
-└── AlertQueueError  the index was reloaded, but queueing its alerts failed (carries the report)
+├── AlertQueueError  the index was reloaded, but queueing its alerts failed (carries the report)
+└── IndexDamaged     a stored index file is missing, truncated or fails its checksum
 """
 
 
@@ -20,3 +21,8 @@ class AlertQueueError(BotError):
     def __init__(self, report: object, cause: Exception) -> None:
         super().__init__(f"the index was reloaded, but alerts could not be queued: {cause}")
         self.report = report
+
+
+class IndexDamaged(BotError):
+    """A stored index is unusable as it is (a file missing, truncated, or failing its checksum):
+    it is reported and rebuilt from the corpus, never read further."""

@@ -17,7 +17,8 @@ from pathlib import Path
 from bot.answers.engine import AnswerEngine
 from bot.articles.model import Article
 from bot.search.bm25 import BM25Params
-from bot.search.index import SearchIndex, build_index
+from bot.search.index import SearchIndex
+from bot.search.lifecycle import build_index
 from bot.text.analysis import Analyzer
 from bot.text.passages import PassageRules
 
@@ -57,8 +58,8 @@ def load_beir(folder: Path, split: str = "test") -> BeirSet:
 def rank_articles(index: SearchIndex, terms: list[str], k: int, passages: int = 1000) -> list[str]:
     """Article ids by their best passage's BM25 score: how the bot finds articles."""
     best: dict[str, None] = {}
-    for row, _ in index.search(terms, passages):
-        best.setdefault(index.articles[int(index.passages.article[row])].id, None)
+    for ref, _ in index.search(terms, passages):
+        best.setdefault(index.article_id(ref), None)
         if len(best) == k:
             break
     return list(best)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -11,8 +12,9 @@ from bot.alerts.queue import queue_alerts
 from bot.answers.engine import AnswerEngine
 from bot.config import Config
 from bot.errors import AlertQueueError
-from bot.search.index import Progress, SearchIndex
-from bot.search.lifecycle import IndexManager, ReloadReport
+from bot.search import bm25
+from bot.search.index import SearchIndex
+from bot.search.lifecycle import IndexManager, Progress, ReloadReport
 from bot.store import (
     ActivityLog,
     AlertOutbox,
@@ -37,7 +39,7 @@ class Archive:
         analyzer = Analyzer()
         manager = IndexManager(config.corpus_dir, config.index_dir, analyzer)
         report = manager.open(progress)
-        return cls(manager, AnswerEngine(lambda: manager.index, analyzer)), report
+        return cls(manager, AnswerEngine(manager.current_index, analyzer)), report
 
 
 @dataclass(slots=True)
@@ -68,6 +70,8 @@ class Services:
             ActivityLog(db),
             StoredQueries(db),
         )
+        threading.Thread(target=bm25.warm_up, name="warm-up", daemon=True).start()
+        archive.manager.merge_in_background()
         services.outbox.recover()  # alerts a killed process left mid-send are due again
         # Articles added while the bot was down are announced now; the very first start only
         # records the corpus as seen.
@@ -86,7 +90,14 @@ class Services:
         return self.archive.manager.index
 
     def queue_alerts(self) -> QueueResult:
-        return queue_alerts(self.index, self.engine.analyzer, self.subscriptions, self.outbox)
+        """Alerts for the articles committed since the last time (all of them when the index
+        was rebuilt: the ledger then tells which are new)."""
+        manager = self.archive.manager
+        marker = manager.marker()
+        new_ids = manager.added_since(self.outbox.alert_marker())
+        result = queue_alerts(self.index, self.engine.analyzer, self.subscriptions, self.outbox, new_ids)
+        self.outbox.set_alert_marker(marker)
+        return result
 
     async def reload(self, progress: Progress | None = None) -> tuple[ReloadReport, QueueResult]:
         """Rescan and rebuild off the event loop (questions keep being answered), then queue
@@ -97,6 +108,7 @@ class Services:
         """
         async with self.reload_lock:
             report = await asyncio.to_thread(self.archive.manager.reload, progress)
+            self.archive.manager.merge_in_background()
             try:
                 return report, await asyncio.to_thread(self.queue_alerts)
             except Exception as exc:
@@ -106,7 +118,7 @@ class Services:
         index = self.index
         today = today or dt.datetime.now(dt.UTC).date()
         return {
-            "articles": len(index.articles),
+            "articles": index.article_count,
             "passages": len(index),
             **self.activity.question_counts(today),
             "index_age_s": time.time() - index.built_at,

@@ -29,7 +29,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
 
 @pytest.fixture(scope="module")
 def article(archive: Archive) -> Article:
-    (article,) = archive.manager.index.articles
+    (article,) = archive.manager.index.articles()
     return article
 
 
@@ -212,7 +212,7 @@ def reprinted(tmp_path_factory: pytest.TempPathFactory, article: Article) -> Arc
     )
     archive, report = Archive.open(Config(corpus_dir=corpus, data_dir=root / "data"))
     assert report.articles == 2
-    texts = [a.text for a in archive.manager.index.articles]
+    texts = [a.text for a in archive.manager.index.articles()]
     assert texts[0] == texts[1] == article.text  # a true reprint
     return archive
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.alerts.topics import Topic, matches, relevance
+from bot.alerts.topics import Topic, TopicMatcher, relevance
 from bot.articles.model import Article
-from bot.search.index import build_index
+from bot.search.lifecycle import build_index
 from bot.text.analysis import Analyzer
 
 ARTICLES = [
@@ -34,12 +34,8 @@ def topic(text: str) -> Topic:
 
 
 def matching(index, text: str) -> set[str]:
-    analyzer = Analyzer()
-    return {
-        a.id
-        for a in index.articles
-        if matches(index, a.id, topic(text), frozenset(analyzer.terms(" ".join(a.topics))))
-    }
+    matcher = TopicMatcher([topic(text)])
+    return {a.id for a in index.articles() if matcher.matching(index, a.id, Analyzer())}
 
 
 def test_stems_match_and_substrings_do_not(index) -> None:
@@ -53,7 +49,8 @@ def test_exclusions(index) -> None:
 
 
 def test_a_common_word_alone_does_not_carry_a_longer_topic(index) -> None:
-    assert relevance(index, "climate", topic("climate change").include) < 0.6
+    passages = index.article_terms("climate")
+    assert relevance(index, passages, topic("climate change").include) < 0.6
     assert "climate" not in matching(index, "climate change")
 
 
@@ -64,3 +61,21 @@ def test_tags_match_outright(index) -> None:
 def test_everything_and_stopword_topics(index) -> None:
     assert topic("").everything and matching(index, "") == {a.id for a in ARTICLES}
     assert topic("the of").include == () and topic("the of").exclude == ()
+
+
+def test_only_topics_sharing_a_term_are_scored(index, monkeypatch) -> None:
+    """The percolator: 5,000 topics that cannot match cost nothing per article."""
+    import bot.alerts.topics as topics
+
+    scored: list[tuple[str, ...]] = []
+    real = topics.relevance
+
+    def counting(index, passages, terms):
+        scored.append(terms)
+        return real(index, passages, terms)
+
+    monkeypatch.setattr(topics, "relevance", counting)
+    unrelated = [topic(f"zebra{n} quagga{n}") for n in range(5000)]
+    matcher = TopicMatcher([*unrelated, topic("election count")])
+    assert [t.text for t in matcher.matching(index, "fraud", Analyzer())] == ["election count"]
+    assert scored == [topic("election count").include]

@@ -20,10 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answers.model import Answer, AnswerStatus, Citation, Quote
-from bot.search.index import Passage, SearchIndex
+from bot.search.index import Hit, PassageDetail, Query, SearchIndex
 from bot.text.analysis import Analyzer
-from bot.text.passages import paragraph_spans
-from bot.text.sentences import sentence_spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,32 +63,32 @@ class AnswerEngine:
         index = self._current_index()
         if index is None or len(index) == 0:
             return Answer(question, AnswerStatus.NO_MATCH)
-        hits = index.search(terms, s.candidates)
-        weights = _term_weights(index, set(terms))
+        query = index.query(terms)
+        hits = index.search(query, s.candidates)
+        weights = _term_weights(index, query)
         total = sum(weights.values())
         quotes: list[Quote] = []
-        kept_terms: list[set[str]] = []
+        kept_terms: list[set[int]] = []
         per_article: dict[str, int] = {}
-        for row, score in hits:
-            passage = index.passage(row)
-            passage_terms = set(index.passage_terms(row))  # title terms included
-            if sum(w for t, w in weights.items() if t in passage_terms) < s.min_coverage * total:
+        for ref, score in hits:
+            detail = index.detail(ref)
+            article = detail.passage.article
+            present = set(detail.keys().tolist())  # title terms included
+            if sum(w for t, w in weights.items() if t in present) < s.min_coverage * total:
                 continue
-            if per_article.get(passage.article.id, 0) >= s.quotes_per_article:
+            if per_article.get(article.id, 0) >= s.quotes_per_article:
                 continue
             # Reprints carry other headlines: compare the passages' own words only.
-            body_terms = set(self.analyzer.terms(passage.text))
+            lo, hi = detail.sentence_tokens[detail.first], detail.sentence_tokens[detail.last]
+            body_terms = set(detail.token_keys[lo:hi].tolist())
             if any(_jaccard(body_terms, other) >= s.duplicate_jaccard for other in kept_terms):
                 continue
-            quote = self._quote(passage, score, weights)
-            if any(
-                q.citation.article_id == quote.citation.article_id and _overlaps(q, quote)
-                for q in quotes
-            ):
+            quote = self._quote(detail, score, weights)
+            if any(q.citation.article_id == article.id and _overlaps(q, quote) for q in quotes):
                 continue
             quotes.append(quote)
             kept_terms.append(body_terms)
-            per_article[passage.article.id] = per_article.get(passage.article.id, 0) + 1
+            per_article[article.id] = per_article.get(article.id, 0) + 1
             if len(quotes) == s.max_quotes:
                 break
         if quotes:
@@ -99,15 +97,17 @@ class AnswerEngine:
             question, AnswerStatus.NO_MATCH, related=_related(index, hits, s.related_titles)
         )
 
-    def _quote(self, passage: Passage, score: float, weights: dict[str, float]) -> Quote:
+    def _quote(self, detail: PassageDetail, score: float, weights: dict[int, float]) -> Quote:
         """The best 1-3 consecutive sentences: most idf mass, then fewest sentences."""
-        text = passage.text
-        spans = sentence_spans(text)
-        sentence_terms = [{t.term for t in self.analyzer.tokens(text[a:b])} for a, b in spans]
-        best_key, best = None, (0, len(spans) - 1)
-        for first in range(len(spans)):
-            covered: set[str] = set()
-            for last in range(first, min(first + self.settings.max_quote_sentences, len(spans))):
+        spans = detail.sentences.tolist()
+        tokens = detail.sentence_tokens.tolist()
+        keys = detail.token_keys.tolist()
+        own = range(detail.first, detail.last)
+        sentence_terms = {i: set(keys[tokens[i] : tokens[i + 1]]) for i in own}
+        best_key, best = None, (detail.first, detail.last - 1)
+        for first in own:
+            covered: set[int] = set()
+            for last in range(first, min(first + self.settings.max_quote_sentences, own.stop)):
                 if (
                     last > first
                     and spans[last][1] - spans[first][0] > self.settings.max_quote_chars
@@ -117,13 +117,12 @@ class AnswerEngine:
                 key = (sum(weights.get(t, 0.0) for t in covered), -(last - first))
                 if best_key is None or key > best_key:
                     best_key, best = key, (first, last)
-        start = passage.start + spans[best[0]][0]
-        end = passage.start + spans[best[1]][1]
-        return self._make_quote(passage, start, end, score, weights)
+        return self._make_quote(detail, spans[best[0]][0], spans[best[1]][1], score, weights)
 
     def _make_quote(
-        self, passage: Passage, start: int, end: int, score: float, weights: dict[str, float]
+        self, detail: PassageDetail, start: int, end: int, score: float, weights: dict[int, float]
     ) -> Quote:
+        passage = detail.passage
         article = passage.article
         limit = self.settings.max_quote_chars * 2  # one run-on "sentence" must not flood a reply
         cut_after = False
@@ -131,37 +130,38 @@ class AnswerEngine:
             space = article.text[start : start + limit].rfind(" ")
             end = start + (space if space > 0 else limit)  # CJK text has no spaces
             cut_after = True
-        text = article.text[start:end]
-        paragraph_start, paragraph_end = next(
-            (a, b) for a, b in paragraph_spans(article.text) if a <= start < b
-        )
         highlights = tuple(
-            (t.start, t.end) for t in self.analyzer.tokens(text) if t.term in weights
+            (a - start, b - start)
+            for (a, b), key in zip(
+                detail.token_spans.tolist(), detail.token_keys.tolist(), strict=True
+            )
+            if key in weights and start <= a and b <= end
         )
         return Quote(
-            text,
+            article.text[start:end],
             highlights,
             score,
             Citation.of(article, passage.paragraph),
             start,
             end,
-            cut_before=start > paragraph_start,
-            cut_after=cut_after or end < paragraph_end,
+            cut_before=start > int(detail.sentences[0][0]),
+            cut_after=cut_after or end < int(detail.sentences[-1][1]),
         )
 
 
-def _term_weights(index: SearchIndex, terms: set[str]) -> dict[str, float]:
-    """idf of each distinct question term; a term absent from the archive counts with the
-    average idf: it may be a word form the articles phrase differently ("founded" for
-    "founder"), or a sign the question is about something else."""
+def _term_weights(index: SearchIndex, query: Query) -> dict[int, float]:
+    """idf of each distinct question term, by term key; a term absent from the archive counts
+    with the average idf: it may be a word form the articles phrase differently ("founded"
+    for "founder"), or a sign the question is about something else."""
     weights = {}
-    for term in terms:
-        idf = index.idf(term)
-        weights[term] = max(index.average_idf if idf is None else idf, 0.0)
+    for key, doc_freq, idf in zip(
+        query.keys.tolist(), query.doc_freq.tolist(), query.idf.tolist(), strict=True
+    ):
+        weights[key] = max(idf if doc_freq else index.average_idf, 0.0)
     return weights
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: set[int], b: set[int]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
@@ -169,11 +169,11 @@ def _overlaps(a: Quote, b: Quote) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _related(index: SearchIndex, hits: list[tuple[int, float]], limit: int) -> list[Citation]:
+def _related(index: SearchIndex, hits: list[Hit], limit: int) -> list[Citation]:
     """Articles of the best partial matches: 'closest titles' for an unanswered question."""
     seen: dict[str, Citation] = {}
-    for row, _ in hits:
-        passage = index.passage(row)
+    for ref, _ in hits:
+        passage = index.passage(ref)
         seen.setdefault(passage.article.id, Citation.of(passage.article, passage.paragraph))
         if len(seen) == limit:
             break

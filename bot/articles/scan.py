@@ -128,3 +128,40 @@ def decode_text(data: bytes) -> str:
     if controls > _MAX_CONTROL_SHARE * len(text):
         raise ArticleError("binary file (mostly control characters)")
     return text
+
+
+# --- interim API (replaced by the articles branch) --------------------------------------------
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusFile:
+    path: Path
+    relpath: str
+    size: int
+    mtime_ns: int
+
+
+def list_corpus(directory: Path) -> tuple[list[CorpusFile], list[SkippedFile]]:
+    if not directory.is_dir():
+        raise NotADirectoryError(f"corpus directory not found: {directory}")
+    skipped: list[SkippedFile] = []
+    files = []
+    for path in _corpus_files(directory, skipped):
+        try:
+            info = path.stat()
+        except OSError as error:
+            skipped.append(SkippedFile(path.relative_to(directory).as_posix(), str(error)))
+            continue
+        files.append(CorpusFile(path, path.relative_to(directory).as_posix(), info.st_size, info.st_mtime_ns))
+    return files, skipped
+
+
+def iter_article_file(file: CorpusFile) -> Iterator[Article | SkippedFile]:
+    root = file.path
+    for _ in file.relpath.split("/"):
+        root = root.parent
+    articles, skipped = read_article_file(file.path, root)
+    yield from articles
+    yield from skipped

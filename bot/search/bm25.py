@@ -1,20 +1,45 @@
-"""BM25Okapi with rank-bm25's exact arithmetic, served from a term-major sparse matrix.
+"""BM25Okapi with rank-bm25's arithmetic, computed at query time: every postings walk is here.
 
-rank-bm25's ``get_scores`` walks every document for every query term: ~120 ms per question
-at 100k passages. Its score is a sum over query terms of a per-(term, passage) weight that
-depends only on the corpus, so the weights are computed once here, with the same float64
-operations in the same order as rank-bm25, and a question only touches the postings of its
-own terms. The scores are bitwise equal to ``BM25Okapi(corpus).get_scores(query)``.
+Segments store term frequencies and passage lengths, never final weights, so that adding or
+deleting a passage never rewrites old postings (Lucene's ``BM25Similarity`` works the same
+way). A question's weights come from the live archive's statistics at the moment it is asked:
+passage count N, average length and each term's document frequency over the live passages.
+
+Per (term, passage) the weight is rank-bm25's expression, with the same float64 operations in
+the same order::
+
+    idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)))
+
+and a passage's score is the sum of its terms' weights in question order, as rank-bm25's
+``get_scores`` accumulates. So scores equal ``BM25Okapi(live passages).get_scores(question)``:
+bit for bit where idf is positive; within 1e-12 where the epsilon floor applies, because
+rank-bm25 averages idf in its dicts' insertion order, which no incremental index can keep.
+
+Two kernels select the top k, with identical results (tested):
+
+* ``numpy``: exhaustive term-at-a-time accumulation into a scratch array, then selection among
+  the touched passages only. Needs nothing but numpy; used until numba is warmed up.
+* ``numba``: the same arithmetic compiled, plus MaxScore (Turtle & Flood 1995) for short
+  questions: passages whose score cannot beat the current k-th best, judged from per-term upper
+  bounds, are skipped without scoring the postings of their common terms. Exact: a bound is
+  never below a real weight, and ties keep going to the earlier passage.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+MAXSCORE_TERMS = 12  # longer questions are scored term at a time (the heap walk grows with terms)
+# Upper bounds are inflated by this much: summing in another order than the exact score may
+# round differently, and a bound that rounds below the real score would drop a passage.
+_BOUND_SLACK = 1.0 + 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,125 +52,166 @@ class BM25Params:
     epsilon: float = 0.25
 
 
+def okapi_idf(doc_freq: int, n_docs: int) -> float:
+    """rank-bm25's raw idf (before the epsilon floor), with ``math.log`` as it uses."""
+    return math.log(n_docs - doc_freq + 0.5) - math.log(doc_freq + 0.5)
+
+
+def average_idf(doc_freq: np.ndarray, n_docs: int) -> float:
+    """Mean raw idf over every term with a live passage (rank-bm25's ``average_idf``)."""
+    if not len(doc_freq):
+        return 0.0
+    df = doc_freq.astype(np.float64)
+    return float(np.sum(np.log(n_docs - df + 0.5) - np.log(df + 0.5))) / len(df)
+
+
+def floored_idf(doc_freq: int, n_docs: int, mean_idf: float, params: BM25Params) -> float:
+    """rank-bm25's idf: negative values (terms in more than half the passages) become
+    ``epsilon * average_idf``."""
+    idf = okapi_idf(doc_freq, n_docs)
+    return params.epsilon * mean_idf if idf < 0 else idf
+
+
 @dataclass(slots=True)
-class Postings:
-    """Term-major CSR: passages of term ``t`` are ``indices[indptr[t]:indptr[t+1]]``."""
+class SegmentPostings:
+    """What a kernel reads of one segment: term-major postings and per-passage lengths."""
 
-    indptr: np.ndarray  # int64, len = terms + 1
-    indices: np.ndarray  # int32 passage numbers, ascending within a term
-    weights: np.ndarray  # float64 BM25 weight of (term, passage)
-    idf: np.ndarray  # float64 per term, as rank-bm25's ``idf`` dict
+    term_docs: np.ndarray  # int64 [terms + 1]: term t's postings are term_docs[t]:term_docs[t+1]
+    post_doc: np.ndarray  # int32 passage numbers, ascending within a term
+    post_tf: np.ndarray  # int32 term frequency in that passage
+    doc_len: np.ndarray  # int32 passage length in terms
+    deleted: np.ndarray  # bool per passage: deleted passages never score
+    term_max_tf: np.ndarray  # int32 per term: for MaxScore's upper bounds
+    term_min_len: np.ndarray  # int32 per term: shortest passage holding the term
 
 
-def okapi_idf(doc_freq: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
-    """rank-bm25's ``BM25Okapi._calc_idf``; ``doc_freq`` in first-seen term order.
+@dataclass(frozen=True, slots=True)
+class ScoredTerms:
+    """A question's terms as one segment sees them: one entry per question position."""
 
-    ``math.log`` and a left-to-right sum (cumsum) reproduce rank-bm25 to the last bit;
-    numpy's log and pairwise sum would differ in the last ulp.
+    local_ids: np.ndarray  # int64 term id in the segment, or -1 if the segment lacks it
+    idf: np.ndarray  # float64 live-archive idf (epsilon floor applied)
+
+
+def bound_weights(
+    postings: SegmentPostings, terms: ScoredTerms, params: BM25Params, avgdl: float
+) -> np.ndarray:
+    """Upper bound of each position's weight in this segment: the weight is increasing in
+    tf and decreasing in length, so (highest tf, shortest passage) bounds every posting."""
+    ids = terms.local_ids
+    present = ids >= 0
+    tf = np.where(present, postings.term_max_tf[np.where(present, ids, 0)], 0).astype(np.float64)
+    length = np.where(present, postings.term_min_len[np.where(present, ids, 0)], 1)
+    norm = params.k1 * (1 - params.b + params.b * length.astype(np.float64) / avgdl)
+    bound = terms.idf * (tf * (params.k1 + 1) / (tf + norm))
+    return np.where(present, bound * _BOUND_SLACK, 0.0)
+
+
+# --- numpy ------------------------------------------------------------------------------------
+
+_scratch = threading.local()  # per-thread score accumulators, reused across questions
+
+
+def _accumulator(size: int) -> np.ndarray:
+    buffers: dict[int, np.ndarray] = getattr(_scratch, "buffers", None) or {}
+    _scratch.buffers = buffers
+    buffer = buffers.get(size)
+    if buffer is None:
+        if len(buffers) > 8:  # segments come and go with merges
+            buffers.clear()
+        buffer = buffers[size] = np.zeros(size, np.float64)
+    return buffer
+
+
+def top_numpy(
+    postings: SegmentPostings,
+    terms: ScoredTerms,
+    params: BM25Params,
+    avgdl: float,
+    k: int,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``k`` live passages scoring above ``threshold``, best first (ties: lower number)."""
+    scores = _accumulator(len(postings.doc_len))
+    touched = []
+    k1, b = params.k1, params.b
+    for t, idf in zip(terms.local_ids.tolist(), terms.idf.tolist(), strict=True):
+        if t < 0 or idf == 0.0:
+            continue
+        lo, hi = int(postings.term_docs[t]), int(postings.term_docs[t + 1])
+        docs = postings.post_doc[lo:hi]
+        tf = postings.post_tf[lo:hi].astype(np.float64)
+        length = postings.doc_len[docs].astype(np.float64)
+        scores[docs] += idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)))
+        touched.append(docs)
+    if not touched:
+        return np.zeros(0, np.int32), np.zeros(0, np.float64)
+    candidates = np.concatenate(touched) if len(touched) > 1 else touched[0]
+    if len(touched) > 1:
+        candidates = np.sort(candidates)  # np.unique is ~40x slower than sort + mask here
+        candidates = candidates[np.r_[True, candidates[1:] != candidates[:-1]]]
+    found = scores[candidates]
+    scores[candidates] = 0.0
+    keep = (found > threshold) & ~postings.deleted[candidates]
+    candidates, found = candidates[keep], found[keep]
+    if len(candidates) > k:
+        kth = found[np.argpartition(-found, k - 1)[k - 1]]
+        keep = found >= kth  # every tie with the k-th, so that ties resolve by number
+        candidates, found = candidates[keep], found[keep]
+    order = np.lexsort((candidates, -found))[:k]
+    return candidates[order].astype(np.int32), found[order]
+
+
+# --- numba ------------------------------------------------------------------------------------
+
+_numba_top = None  # the compiled kernel once warm_up() has run
+_warm_lock = threading.Lock()
+
+
+def warm_up() -> bool:
+    """Compile (or load from numba's cache) the numba kernel; True if it is in use now.
+
+    Importing numba and loading the kernel takes ~0.3-0.5 s, more than a one-off question on a
+    small archive costs with numpy: long-running processes (the bot, benchmarks) call this
+    once, in the background; until it returns, questions use the numpy kernel.
     """
-    idf = np.array(
-        [math.log(n_docs - df + 0.5) - math.log(df + 0.5) for df in doc_freq.tolist()],
-        dtype=np.float64,
-    )
-    if len(idf):
-        average_idf = float(np.cumsum(idf)[-1]) / len(idf)
-        idf[idf < 0] = epsilon * average_idf
-    return idf
+    global _numba_top
+    with _warm_lock:
+        if _numba_top is None:
+            try:
+                from bot.search import _kernel_numba
+            except ImportError as error:
+                log.info("numba unavailable (%s): the numpy kernel serves questions", error)
+                return False
+            _kernel_numba.warm()
+            _numba_top = _kernel_numba.top
+        return True
 
 
-def build_postings(
-    term_ids: np.ndarray, doc_ids: np.ndarray, n_terms: int, doc_len: np.ndarray, params: BM25Params
-) -> Postings:
-    """Weights for every (term, passage) pair from one entry per token occurrence.
-
-    ``term_ids[i]`` occurs in passage ``doc_ids[i]``; term ids are numbered in order of first
-    appearance, as rank-bm25's dicts are, which fixes its average-idf summation order.
-    """
-    n_docs = len(doc_len)
-    stride = max(n_docs, 1)
-    # Count occurrences per (term, passage) by sorting one int64 key: term-major order falls
-    # out. In place and without integer division: at 1M passages these arrays hold ~30M items.
-    keys = term_ids.astype(np.int64)
-    keys *= stride
-    keys += doc_ids
-    keys.sort()
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
-    unique_keys = keys[starts]
-    tf = np.diff(np.append(starts, len(keys))).astype(np.float64)
-    indptr = np.searchsorted(unique_keys, np.arange(n_terms + 1, dtype=np.int64) * stride)
-    doc_freq = np.diff(indptr)
-    terms = np.repeat(np.arange(n_terms), doc_freq)
-    docs = (unique_keys - terms * stride).astype(np.int32)
-    idf = okapi_idf(doc_freq, n_docs, params.epsilon)
-    avgdl = int(doc_len.sum()) / n_docs if n_docs else 1.0
-    # Same expression, operand order and dtype as rank-bm25's get_scores.
-    norm = params.k1 * (1 - params.b + params.b * doc_len.astype(np.float64)[docs] / avgdl)
-    weights = idf[terms] * (tf * (params.k1 + 1) / (tf + norm))
-    return Postings(indptr.astype(np.int64), docs, weights, idf)
+def kernel_name() -> str:
+    return "numba" if _numba_top is not None else "numpy"
 
 
-class BM25Scorer:
-    """Scores and top-k selection over :class:`Postings` for ``n_docs`` passages."""
+def use_numpy() -> None:
+    """Serve questions with the numpy kernel (tests compare both)."""
+    global _numba_top
+    _numba_top = None
 
-    def __init__(self, postings: Postings, n_docs: int) -> None:
-        self.postings = postings
-        self.n_docs = n_docs
-        self._scratch = threading.local()  # per-thread accumulators, reused across questions
 
-    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        buffers = getattr(self._scratch, "buffers", None)
-        if buffers is None:
-            buffers = (np.zeros(self.n_docs, np.float64), np.zeros(self.n_docs, bool))
-            self._scratch.buffers = buffers
-        return buffers
-
-    def top(self, query_terms: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Best ``k`` passages with a positive score, best first; ties go to the lower index.
-
-        Adds each query term's weights in query order (repeats included), exactly as
-        rank-bm25 accumulates, so the scores are bitwise rank-bm25's.
-        """
-        if k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        p = self.postings
-        scores, seen = self._buffers()
-        touched = []
-        for t in query_terms:
-            lo, hi = p.indptr[t], p.indptr[t + 1]
-            if hi > lo:
-                idx = p.indices[lo:hi]
-                scores[idx] += p.weights[lo:hi]
-                seen[idx] = True
-                touched.append(idx)
-        if not touched:
-            return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        total = sum(len(t) for t in touched)
-        # Selecting among candidates, never over the whole mostly-zero array (slow in numpy).
-        if total * 16 < self.n_docs:
-            # sort + neighbour mask: np.unique is ~40x slower here on numpy 2.4
-            candidates = np.sort(np.concatenate(touched))
-            candidates = candidates[np.r_[True, candidates[1:] != candidates[:-1]]]
-        else:
-            candidates = np.flatnonzero(seen)
-        cand_scores = scores[candidates]
-        scores[candidates] = 0.0
-        seen[candidates] = False
-        positive = cand_scores > 0
-        candidates, cand_scores = candidates[positive], cand_scores[positive]
-        if len(candidates) > k:
-            cut = np.argpartition(-cand_scores, k - 1)[:k]
-            # Keep every candidate tied with the k-th score so ties resolve by index.
-            kth = cand_scores[cut].min()
-            keep = cand_scores >= kth
-            candidates, cand_scores = candidates[keep], cand_scores[keep]
-        order = np.lexsort((candidates, -cand_scores))[:k]
-        return candidates[order], cand_scores[order]
-
-    def scores(self, query_terms: Sequence[int]) -> np.ndarray:
-        """Dense scores of every passage (for tests and evaluation, not the hot path)."""
-        out = np.zeros(self.n_docs, np.float64)
-        p = self.postings
-        for t in query_terms:
-            lo, hi = p.indptr[t], p.indptr[t + 1]
-            out[p.indices[lo:hi]] += p.weights[lo:hi]
-        return out
+def top(
+    postings: SegmentPostings,
+    terms: ScoredTerms,
+    params: BM25Params,
+    avgdl: float,
+    k: int,
+    threshold: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``k`` live passages of one segment with a score above ``threshold``, best first,
+    ties to the lower passage number: ``(passages int32, scores float64)``."""
+    if k <= 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.float64)
+    kernel = _numba_top
+    if kernel is None:
+        return top_numpy(postings, terms, params, avgdl, k, threshold)
+    bounds = bound_weights(postings, terms, params, avgdl)
+    return kernel(postings, terms, bounds, params, avgdl, k, threshold)

@@ -1,44 +1,58 @@
-"""The search index: articles, their passages, and BM25 postings, aligned by position.
+"""The served index: one committed generation's segments, read-only and safe to share.
 
-``passage i`` is row ``i`` of every per-passage array and column ``i`` of the postings; every
-citation comes from that row. Building keeps each passage's token ids (in order) so that a
-rebuild re-analyses only the articles whose content changed.
+A :class:`SearchIndex` never changes: a commit builds a new one and the manager swaps the
+reference, so a question started on the old index finishes on it. Passages are addressed by
+:class:`PassageRef` (the segment's place in this index, the passage's number in the segment);
+their order, segment by segment, is the archive's passage order, which breaks score ties.
+
+The answer path reads what indexing stored (sentences, token spans, term keys) through
+:meth:`SearchIndex.detail`: nothing is split, analysed or decoded twice. Terms are identified
+across segments by their 64-bit key (``segment.term_hash``); a question is turned into keys and
+idf once (:meth:`SearchIndex.query`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from bot.articles.model import Article, SkippedFile
-from bot.search.bm25 import BM25Params, BM25Scorer, Postings, build_postings
-from bot.text.analysis import Analyzer
-from bot.text.passages import PassageRules, split_passages
-
-Progress = Callable[[int, int], None]  # (articles done, articles total)
-
-# Bump when analysis or passage splitting changes, so cached token ids are not reused.
-ANALYSIS_VERSION = "1"
+from bot.search import bm25
+from bot.search.bm25 import BM25Params, ScoredTerms, floored_idf
+from bot.search.generation import Generation, LiveSegment, load_array, open_live
+from bot.search.segment import term_hash, term_hashes
+from bot.text.passages import PassageRules
 
 
-def fingerprint(article: Article) -> str:
-    """What must be unchanged for an article's cached analysis to be reused."""
-    digest = hashlib.sha1(ANALYSIS_VERSION.encode())
-    digest.update(article.title.encode("utf-8", "surrogatepass") + b"\0")
-    digest.update(article.text.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+class PassageRef(NamedTuple):
+    segment: int  # position of the segment in this index
+    doc: int  # passage number within the segment
+
+
+class Hit(NamedTuple):
+    ref: PassageRef
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question's terms as this index sees them (question order, repeats kept)."""
+
+    terms: tuple[str, ...]
+    keys: np.ndarray  # uint64 term keys
+    doc_freq: np.ndarray  # int64 live passages holding the term (0: not in the archive)
+    idf: np.ndarray  # float64 rank-bm25 idf (0 where the term is absent)
 
 
 @dataclass(frozen=True, slots=True)
 class Passage:
     """One passage with its article, ready for quoting and citing."""
 
-    index: int
+    ref: PassageRef
     article: Article
     paragraph: int
     start: int
@@ -49,205 +63,230 @@ class Passage:
         return self.article.text[self.start : self.end]
 
 
-@dataclass(slots=True)
-class PassageTable:
-    """Per-passage columns, aligned with the postings' passage numbers."""
+@dataclass(frozen=True, slots=True)
+class PassageDetail:
+    """What quoting needs of a passage: the sentences of its paragraph and their terms.
 
-    article: np.ndarray  # int32 index into SearchIndex.articles
-    paragraph: np.ndarray  # int32, 1-based
-    start: np.ndarray  # int32 character offsets into the article text
-    end: np.ndarray
-    length: np.ndarray  # int32 number of terms (BM25's document length)
-    token_offsets: np.ndarray  # int64, len = passages + 1, into ``tokens``
-    tokens: np.ndarray  # int32 term ids of every passage, in order
+    ``sentences[i]`` is ``(start, end)`` in the article text; the passage's own sentences are
+    ``first`` up to ``last`` (exclusive). The tokens of sentence ``i`` are
+    ``token_keys[sentence_tokens[i]:sentence_tokens[i+1]]``, with their text spans.
+    """
 
-    def __len__(self) -> int:
-        return len(self.article)
+    passage: Passage
+    title_keys: np.ndarray  # uint64 term keys of the article's title
+    sentences: np.ndarray  # int32 [n, 2]
+    first: int
+    last: int
+    sentence_tokens: np.ndarray  # int64 [n + 1]
+    token_keys: np.ndarray  # uint64
+    token_spans: np.ndarray  # int32 [x, 2]
+
+    def keys(self) -> np.ndarray:
+        """Term keys of the passage itself, title included (what BM25 scored)."""
+        lo, hi = self.sentence_tokens[self.first], self.sentence_tokens[self.last]
+        return np.concatenate((self.title_keys, self.token_keys[lo:hi]))
 
 
 @dataclass(slots=True)
 class SearchIndex:
-    """Everything a question is answered from; immutable once built (swapped whole)."""
-
-    articles: list[Article]
-    fingerprints: list[str]
-    passages: PassageTable
-    vocabulary: list[str]
-    postings: Postings
-    params: BM25Params
-    rules: PassageRules
-    built_at: float = field(default_factory=time.time)
+    generation: Generation
+    segments: list[LiveSegment]
+    terms: np.ndarray  # uint64 keys of every live term, ascending (the generation's)
+    doc_freq: np.ndarray  # int64 their live document frequencies
+    params: BM25Params = BM25Params()
+    rules: PassageRules = PassageRules()
     skipped: list[SkippedFile] = field(default_factory=list)
-    term_ids: dict[str, int] = field(init=False)
-    scorer: BM25Scorer = field(init=False)
-    _article_rows: dict[str, int] = field(init=False)
-    _average_idf: float | None = field(init=False, default=None)
+    _postings: list[bm25.SegmentPostings] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.term_ids = {term: i for i, term in enumerate(self.vocabulary)}
-        self.scorer = BM25Scorer(self.postings, len(self.passages))
-        self._article_rows = {a.id: i for i, a in enumerate(self.articles)}
+        self._postings = [s.segment.postings(s.deleted) for s in self.segments]
+
+    @classmethod
+    def open(
+        cls,
+        root: Path,
+        generation: Generation,
+        params: BM25Params = BM25Params(),
+        rules: PassageRules = PassageRules(),
+        skipped: list[SkippedFile] | None = None,
+        reuse: Sequence[LiveSegment] = (),
+    ) -> SearchIndex:
+        """The index of a committed ``generation`` under ``root``; segments already open in
+        ``reuse`` (the previous index) are shared, not mapped again."""
+        opened = {live.segment.name: live.segment for live in reuse}
+        return cls(
+            generation,
+            [open_live(root, state, opened.get(state.name)) for state in generation.segments],
+            load_array(root, generation.terms),
+            load_array(root, generation.doc_freq),
+            params,
+            rules,
+            skipped or [],
+        )
+
+    # -- figures ----------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.passages)
+        """Live passages."""
+        return self.generation.docs
 
-    def query_ids(self, terms: Sequence[str]) -> list[int]:
-        """Term ids of the question's terms that occur in the corpus (others score 0)."""
-        ids = self.term_ids
-        return [ids[t] for t in terms if t in ids]
+    @property
+    def article_count(self) -> int:
+        return self.generation.articles
 
-    def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """Top ``k`` passages for analysed question terms, as ``(passage, score)``."""
-        rows, scores = self.scorer.top(self.query_ids(terms), k)
-        return list(zip(rows.tolist(), scores.tolist(), strict=True))
-
-    def passage(self, i: int) -> Passage:
-        t = self.passages
-        return Passage(
-            i,
-            self.articles[int(t.article[i])],
-            int(t.paragraph[i]),
-            int(t.start[i]),
-            int(t.end[i]),
-        )
-
-    def passage_terms(self, i: int) -> list[str]:
-        t = self.passages
-        lo, hi = t.token_offsets[i], t.token_offsets[i + 1]
-        return [self.vocabulary[j] for j in t.tokens[lo:hi].tolist()]
-
-    def newest(self, n: int) -> list[Article]:
-        """The ``n`` most recent articles; undated ones last."""
-        return sorted(
-            self.articles, key=lambda a: (a.date is not None, a.date or dt.date.min), reverse=True
-        )[:n]
-
-    def article(self, article_id: str) -> Article | None:
-        row = self._article_rows.get(article_id)
-        return None if row is None else self.articles[row]
-
-    def article_rows(self, article_id: str) -> range:
-        """Passage rows of an article (contiguous, in article order); empty if unknown."""
-        row = self._article_rows.get(article_id)
-        if row is None:
-            return range(0)
-        return range(*np.searchsorted(self.passages.article, [row, row + 1]).tolist())
-
-    def article_scores(self, article_id: str, terms: Sequence[str]) -> np.ndarray:
-        """BM25 scores of one article's passages only, from the postings (no full scan)."""
-        rows = self.article_rows(article_id)
-        scores = np.zeros(len(rows), np.float64)
-        p = self.postings
-        for t in self.query_ids(terms):
-            lo, hi = int(p.indptr[t]), int(p.indptr[t + 1])
-            docs = p.indices[lo:hi]
-            a, b = np.searchsorted(docs, [rows.start, rows.stop]).tolist()
-            scores[np.asarray(docs[a:b]) - rows.start] += p.weights[lo + a : lo + b]
-        return scores
-
-    def article_mentions(self, article_id: str, terms: Sequence[str]) -> bool:
-        """Whether any of ``terms`` occurs in the article (title or text)."""
-        wanted = set(terms)
-        return any(
-            not wanted.isdisjoint(self.passage_terms(r)) for r in self.article_rows(article_id)
-        )
+    @property
+    def built_at(self) -> float:
+        return self.generation.committed_at
 
     @property
     def average_idf(self) -> float:
-        if self._average_idf is None:
-            self._average_idf = float(np.mean(self.postings.idf)) if len(self.vocabulary) else 0.0
-        return self._average_idf
+        return self.generation.average_idf
+
+    # -- questions --------------------------------------------------------------------------
+
+    def query(self, terms: Sequence[str]) -> Query:
+        keys = term_hashes(list(terms))
+        position = np.searchsorted(self.terms, keys)
+        clipped = np.minimum(position, max(len(self.terms) - 1, 0))
+        found = (position < len(self.terms)) & (self.terms[clipped] == keys)
+        doc_freq = np.where(found, self.doc_freq[clipped], 0).astype(np.int64)
+        n, mean = self.generation.docs, self.generation.average_idf
+        idf = np.array(
+            [floored_idf(df, n, mean, self.params) if df else 0.0 for df in doc_freq.tolist()],
+            np.float64,
+        )
+        return Query(tuple(terms), keys, doc_freq, idf)
 
     def idf(self, term: str) -> float | None:
-        i = self.term_ids.get(term)
-        return None if i is None else float(self.postings.idf[i])
+        """The term's idf in the live archive, None if no live passage holds it."""
+        query = self.query([term])
+        return float(query.idf[0]) if query.doc_freq[0] else None
 
+    def search(self, query: Query | Sequence[str], k: int) -> list[Hit]:
+        """Top ``k`` live passages, best first, ties to the earlier passage."""
+        if not isinstance(query, Query):
+            query = self.query(query)
+        if k <= 0 or not len(query.keys) or not np.any(query.doc_freq):
+            return []
+        best: list[tuple[float, int, int]] = []  # (score, segment, doc)
+        avgdl = self.generation.avgdl
+        for position, live in enumerate(self.segments):
+            local = live.segment.local_ids(query.keys)
+            if not np.any(local >= 0):
+                continue
+            threshold = best[-1][0] if len(best) == k else 0.0
+            docs, scores = bm25.top(
+                self._postings[position], ScoredTerms(local, query.idf), self.params, avgdl, k,
+                threshold,
+            )  # fmt: skip
+            if len(docs):
+                found = zip(scores.tolist(), [position] * len(docs), docs.tolist(), strict=True)
+                best = sorted([*best, *found], key=lambda h: (-h[0], h[1], h[2]))[:k]
+        return [Hit(PassageRef(s, d), score) for score, s, d in best]
 
-@dataclass(slots=True)
-class _AnalysedArticle:
-    spans: list[tuple[int, int, int]]  # (paragraph, start, end) per passage
-    tokens: list[list[str]]  # terms per passage (title terms first)
+    # -- passages ---------------------------------------------------------------------------
 
-
-def _analyse(article: Article, analyzer: Analyzer, rules: PassageRules) -> _AnalysedArticle:
-    # The title counts for every passage of its article: it says what the passage is about.
-    title_terms = analyzer.terms(article.title)
-    spans, tokens = [], []
-    for span in split_passages(article.text, rules):
-        spans.append((span.paragraph, span.start, span.end))
-        tokens.append(title_terms + analyzer.terms(article.text[span.start : span.end]))
-    return _AnalysedArticle(spans, tokens)
-
-
-def _cached(previous: SearchIndex | None) -> dict[str, tuple[SearchIndex, int]]:
-    """Article fingerprint → (previous index, article row), for reuse of its analysis."""
-    if previous is None:
-        return {}
-    return {fp: (previous, row) for row, fp in enumerate(previous.fingerprints)}
-
-
-def _previous_analysis(index: SearchIndex, row: int) -> _AnalysedArticle:
-    t = index.passages
-    rows = index.article_rows(index.articles[row].id)
-    spans = [(int(t.paragraph[i]), int(t.start[i]), int(t.end[i])) for i in rows]
-    return _AnalysedArticle(spans, [index.passage_terms(i) for i in rows])
-
-
-def build_index(
-    articles: Sequence[Article],
-    analyzer: Analyzer,
-    params: BM25Params = BM25Params(),
-    rules: PassageRules = PassageRules(),
-    previous: SearchIndex | None = None,
-    skipped: Sequence[SkippedFile] = (),
-    progress: Progress | None = None,
-) -> SearchIndex:
-    """Analyse ``articles`` (reusing ``previous``'s analysis of unchanged ones) and index them.
-
-    Articles without any passage are dropped: they could never be quoted.
-    """
-    reuse = _cached(previous) if previous is not None and previous.rules == rules else {}
-    term_ids: dict[str, int] = {}
-    kept: list[Article] = []
-    prints: list[str] = []
-    article_col, paragraph_col, start_col, end_col, lengths = [], [], [], [], []
-    flat: list[int] = []
-    for n, article in enumerate(articles, start=1):
-        fp = fingerprint(article)
-        hit = reuse.get(fp)
-        analysed = (
-            _previous_analysis(*hit) if hit is not None else _analyse(article, analyzer, rules)
+    def passage(self, ref: PassageRef) -> Passage:
+        segment = self.segments[ref.segment].segment
+        a = segment.arrays
+        first, last = int(a.doc_first[ref.doc]), int(a.doc_last[ref.doc])
+        return Passage(
+            ref,
+            segment.article(int(a.doc_art[ref.doc])),
+            int(a.sent_para[first]),
+            int(a.sent_start[first]),
+            int(a.sent_end[last - 1]),
         )
-        if analysed.spans:
-            row = len(kept)
-            kept.append(article)
-            prints.append(fp)
-            for (paragraph, start, end), terms in zip(analysed.spans, analysed.tokens, strict=True):
-                article_col.append(row)
-                paragraph_col.append(paragraph)
-                start_col.append(start)
-                end_col.append(end)
-                lengths.append(len(terms))
-                # First-seen numbering, as rank-bm25's dicts: it fixes the idf average's order.
-                flat.extend([term_ids.setdefault(t, len(term_ids)) for t in terms])
-        if progress is not None:
-            progress(n, len(articles))
-    length = np.array(lengths, dtype=np.int32)
-    offsets = np.zeros(len(length) + 1, dtype=np.int64)
-    np.cumsum(length, out=offsets[1:])
-    tokens = np.array(flat, dtype=np.int32)
-    doc_ids = np.repeat(np.arange(len(length), dtype=np.int32), length)
-    table = PassageTable(
-        np.array(article_col, dtype=np.int32),
-        np.array(paragraph_col, dtype=np.int32),
-        np.array(start_col, dtype=np.int32),
-        np.array(end_col, dtype=np.int32),
-        length,
-        offsets,
-        tokens,
-    )
-    vocabulary = list(term_ids)  # insertion order is id order
-    postings = build_postings(tokens, doc_ids, len(vocabulary), length, params)
-    return SearchIndex(
-        kept, prints, table, vocabulary, postings, params, rules, skipped=list(skipped)
-    )
+
+    def detail(self, ref: PassageRef) -> PassageDetail:
+        segment = self.segments[ref.segment].segment
+        a = segment.arrays
+        article = int(a.doc_art[ref.doc])
+        first, last = int(a.doc_first[ref.doc]), int(a.doc_last[ref.doc])
+        paragraph = a.sent_para[first]
+        lo, hi = int(a.art_sentences[article]), int(a.art_sentences[article + 1])
+        paras = a.sent_para[lo:hi]
+        p_lo = lo + int(np.searchsorted(paras, paragraph, "left"))
+        p_hi = lo + int(np.searchsorted(paras, paragraph, "right"))
+        t_lo, t_hi = int(a.sent_tokens[p_lo]), int(a.sent_tokens[p_hi])
+        title = a.title_terms[a.art_title[article] : a.art_title[article + 1]]
+        return PassageDetail(
+            passage=self.passage(ref),
+            title_keys=a.term_hash[title],
+            sentences=np.stack((a.sent_start[p_lo:p_hi], a.sent_end[p_lo:p_hi]), axis=1),
+            first=first - p_lo,
+            last=last - p_lo,
+            sentence_tokens=a.sent_tokens[p_lo : p_hi + 1] - t_lo,
+            token_keys=a.term_hash[a.tok_term[t_lo:t_hi]],
+            token_spans=np.stack((a.tok_start[t_lo:t_hi], a.tok_end[t_lo:t_hi]), axis=1),
+        )
+
+    def article_id(self, ref: PassageRef) -> str:
+        """The id of the passage's article, without decoding the article."""
+        segment = self.segments[ref.segment].segment
+        return segment.article_id(int(segment.arrays.doc_art[ref.doc]))
+
+    def passage_terms(self, ref: PassageRef) -> list[str]:
+        """The passage's terms as strings, in order (title first): what BM25 counts."""
+        segment = self.segments[ref.segment].segment
+        return [segment.term(int(t)) for t in segment.doc_terms(ref.doc)]
+
+    def passages(self) -> Iterator[PassageRef]:
+        """Every live passage, in archive order."""
+        for position, live in enumerate(self.segments):
+            for doc in np.flatnonzero(~live.deleted).tolist():
+                yield PassageRef(position, doc)
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def _locate(self, article_id: str) -> tuple[int, int] | None:
+        key = term_hash(article_id)
+        for position, live in enumerate(self.segments):
+            row = live.segment.find_article(key)
+            if row >= 0 and not live.deleted[live.segment.arrays.art_docs[row]]:
+                return position, row
+        return None
+
+    def article(self, article_id: str) -> Article | None:
+        found = self._locate(article_id)
+        return None if found is None else self.segments[found[0]].segment.article(found[1])
+
+    def article_passages(self, article_id: str) -> list[PassageRef]:
+        """The article's passages, in text order; empty if it is not in the index."""
+        found = self._locate(article_id)
+        if found is None:
+            return []
+        a = self.segments[found[0]].segment.arrays
+        return [
+            PassageRef(found[0], d) for d in range(a.art_docs[found[1]], a.art_docs[found[1] + 1])
+        ]
+
+    def article_terms(self, article_id: str) -> list[np.ndarray]:
+        """The article's passages as term keys (uint64, title first), in text order."""
+        refs = self.article_passages(article_id)
+        if not refs:
+            return []
+        segment = self.segments[refs[0].segment].segment
+        return [segment.arrays.term_hash[segment.doc_terms(r.doc)] for r in refs]
+
+    def articles(self) -> Iterator[Article]:
+        """Every live article, in archive order."""
+        for live in self.segments:
+            first_docs = live.segment.arrays.art_docs[:-1]
+            for row in np.flatnonzero(~live.deleted[first_docs]).tolist():
+                yield live.segment.article(row)
+
+    def newest(self, n: int) -> list[Article]:
+        """The ``n`` most recent articles; undated ones last, ties in archive order."""
+        dates, where = [], []
+        for position, live in enumerate(self.segments):
+            a = live.segment.arrays
+            rows = np.flatnonzero(~live.deleted[a.art_docs[:-1]])
+            dates.append(a.art_date[rows].astype(np.int64))
+            where.append(np.stack((np.full(len(rows), position), rows), axis=1))
+        if not dates:
+            return []
+        all_dates = np.concatenate(dates)
+        places = np.concatenate(where)
+        order = np.lexsort((np.arange(len(all_dates)), -all_dates))[:n]
+        return [self.segments[int(s)].segment.article(int(r)) for s, r in places[order]]

@@ -26,6 +26,7 @@ from .db import StoreConnection, query, timestamp, transaction
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 _FIRST_SCAN_DONE = "articles_primed"
+_ALERT_MARKER = "alerts_queued_up_to"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,45 +86,71 @@ class AlertOutbox:
         recipients_for: Callable[[str], Iterable[int]],
         now: float | None = None,
     ) -> QueueResult:
-        """Mark never-seen ``(article_id, title)`` pairs seen and queue their alerts, atomically.
+        """Mark never-seen ``(article_id, title)`` pairs seen and queue their alerts.
 
-        ``recipients_for(article_id)`` names the chats to alert (it runs inside the
-        transaction, so keep it quick); chats unknown or inactive are left out. The very first
-        call on a database records the whole corpus and queues nothing, so that starting the
-        bot on an existing archive does not announce all of it.
+        ``recipients_for(article_id)`` names the chats to alert; it is called for the unseen
+        articles before anything is written, with no lock held, so slow topic matching never
+        blocks the database. Each article is then marked seen and its alerts queued in one
+        short transaction: a crash loses neither, and other writers wait milliseconds at most.
+        Chats unknown or inactive are left out. The very first call on a database records the
+        whole corpus and queues nothing, so that starting the bot on an existing archive does
+        not announce all of it.
         """
         now = timestamp(now)
-        # Known ids are set aside before the write transaction, which then only touches the
-        # new ones: on a large archive the lock is held for milliseconds, not seconds.
-        seen = {row[0] for row in query(self._conn, "SELECT article_id FROM articles_seen")}
-        candidates = [
-            (article_id, title) for article_id, title in articles if article_id not in seen
-        ]
-        with transaction(self._conn) as conn:
-            first_scan = not conn.execute(
-                "SELECT 1 FROM meta WHERE key = ?", (_FIRST_SCAN_DONE,)
-            ).fetchone()
-            new_ids = [
-                article_id
-                for article_id, title in candidates
+        candidates = self._unseen(list(articles))
+        first_scan = not query(self._conn, "SELECT 1 FROM meta WHERE key = ?", (_FIRST_SCAN_DONE,))
+        if first_scan:
+            with transaction(self._conn) as conn:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO articles_seen (article_id, first_seen_at, title)"
+                    " VALUES (?, ?, ?)",
+                    [(article_id, now, title) for article_id, title in candidates],
+                )
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                    (_FIRST_SCAN_DONE, str(now)),
+                )
+            return QueueResult(new_article_ids=[], queued=0, first_scan=True)
+        plans = [(a, title, list(recipients_for(a))) for a, title in candidates]
+        new_ids: list[str] = []
+        queued = 0
+        for article_id, title, chats in plans:
+            with transaction(self._conn) as conn:
                 if conn.execute(
                     "INSERT OR IGNORE INTO articles_seen (article_id, first_seen_at, title)"
                     " VALUES (?, ?, ?)",
                     (article_id, now, title),
-                ).rowcount
-            ]
-            if first_scan:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)", (_FIRST_SCAN_DONE, str(now))
-                )
-                return QueueResult(new_article_ids=[], queued=0, first_scan=True)
-            pairs = (
-                (chat_id, article_id)
-                for article_id in new_ids
-                for chat_id in recipients_for(article_id)
-            )
-            queued = self._insert_pending(pairs, now)
+                ).rowcount:
+                    new_ids.append(article_id)
+                    queued += self._insert_pending(((c, article_id) for c in chats), now)
         return QueueResult(new_article_ids=new_ids, queued=queued, first_scan=False)
+
+    def alert_marker(self) -> str | None:
+        """How far alerts were queued: the index commit named by the last ``set_alert_marker``."""
+        rows = query(self._conn, "SELECT value FROM meta WHERE key = ?", (_ALERT_MARKER,))
+        return rows[0][0] if rows else None
+
+    def set_alert_marker(self, marker: str) -> None:
+        with transaction(self._conn) as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_ALERT_MARKER, marker)
+            )
+
+    def _unseen(self, articles: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The pairs whose id the ledger does not know, looked up in chunks (not the whole
+        ledger, which grows with the archive)."""
+        seen: set[str] = set()
+        ids = [article_id for article_id, _ in articles]
+        for lo in range(0, len(ids), 500):
+            chunk = ids[lo : lo + 500]
+            rows = query(
+                self._conn,
+                "SELECT article_id FROM articles_seen WHERE article_id IN"
+                f" ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            seen.update(row[0] for row in rows)
+        return [(a, title) for a, title in dict(articles).items() if a not in seen]
 
     def record_new_articles(
         self, articles: Iterable[tuple[str, str]], now: float | None = None
@@ -145,15 +172,14 @@ class AlertOutbox:
             return self._insert_pending(pairs, timestamp(now))
 
     def _insert_pending(self, pairs: Iterable[tuple[int, str]], now: float) -> int:
-        return sum(
-            self._conn.execute(
-                "INSERT OR IGNORE INTO alert_outbox"
-                " (chat_id, article_id, status, next_attempt_at, created_at)"
-                " SELECT chat_id, ?, 'pending', ?, ? FROM chats WHERE chat_id = ? AND active = 1",
-                (article_id, now, now, chat_id),
-            ).rowcount
-            for chat_id, article_id in pairs
+        before = self._conn.total_changes
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO alert_outbox"
+            " (chat_id, article_id, status, next_attempt_at, created_at)"
+            " SELECT chat_id, ?, 'pending', ?, ? FROM chats WHERE chat_id = ? AND active = 1",
+            ((article_id, now, now, chat_id) for chat_id, article_id in pairs),
         )
+        return self._conn.total_changes - before
 
     # -- delivery -------------------------------------------------------------------------
 

@@ -66,6 +66,10 @@ class Analyzer:
         # A memo makes Snowball ~15x cheaper: news vocabularies repeat words constantly.
         self._stem = lru_cache(maxsize=1_000_000)(stemmer.stem)
 
+    def __reduce__(self) -> tuple[type, tuple[frozenset[str]]]:
+        """Pickled as its settings (worker processes build their own stemming memo)."""
+        return type(self), (self._stopwords,)
+
     def _term(self, word: str) -> str | None:
         # Per-word NFKC (full-width letters, ligatures) keeps spans valid for highlighting.
         word = unicodedata.normalize("NFKC", word).casefold()

@@ -64,28 +64,71 @@ def is_heading(paragraph: str) -> bool:
     return len(_WORD.findall(paragraph)) <= 8 and not _SENTENCE_END.search(paragraph)
 
 
-def split_passages(text: str, rules: PassageRules = PassageRules()) -> list[PassageSpan]:
-    """Sentence windows within each paragraph; headings are not passages of their own."""
-    passages: list[PassageSpan] = []
-    for number, (p_start, p_end) in enumerate(paragraph_spans(text), start=1):
-        paragraph = text[p_start:p_end]
-        if is_heading(paragraph):
-            continue
-        spans = [(p_start + s, p_start + e) for s, e in sentence_spans(paragraph)]
-        words = [len(_WORD.findall(text[s:e])) for s, e in spans]
+@dataclass(frozen=True, slots=True)
+class SentenceSpan:
+    """One sentence of an article: its paragraph number (1-based) and text offsets."""
+
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """An article's sentences (in text order) and its passages as sentence ranges.
+
+    Passage ``i`` is sentences ``passages[i][0]`` up to (excluding) ``passages[i][1]``, all in
+    one paragraph; consecutive windows of a paragraph share ``rules.overlap`` sentences. The
+    index stores this once, so answering never splits or analyses text again.
+    """
+
+    sentences: list[SentenceSpan]
+    passages: list[tuple[int, int]]
+
+
+def layout(text: str, rules: PassageRules = PassageRules()) -> Layout:
+    """Sentence windows within each paragraph; headings are not passages of their own.
+
+    A text made only of heading-like lines (a one-line record such as "Port closed by storm")
+    still gets its paragraphs as passages: otherwise it could never be found, nor quoted.
+    """
+    paragraphs = list(enumerate(paragraph_spans(text), start=1))
+    body = [(n, span) for n, span in paragraphs if not is_heading(text[span[0] : span[1]])]
+    sentences: list[SentenceSpan] = []
+    passages: list[tuple[int, int]] = []
+    for number, (p_start, p_end) in body or paragraphs:
+        first_sentence = len(sentences)
+        sentences += [
+            SentenceSpan(number, p_start + s, p_start + e)
+            for s, e in sentence_spans(text[p_start:p_end])
+        ]
+        words = [len(_WORD.findall(text[s.start : s.end])) for s in sentences[first_sentence:]]
         first = 0
-        while first < len(spans):
+        while first < len(words):
             last = first + 1  # exclusive; a window holds at least one sentence
             count = words[first]
             while (
-                last < len(spans)
+                last < len(words)
                 and last - first < rules.max_sentences
                 and count + words[last] <= rules.max_words
             ):
                 count += words[last]
                 last += 1
-            passages.append(PassageSpan(number, spans[first][0], spans[last - 1][1]))
-            if last == len(spans):
+            passages.append((first_sentence + first, first_sentence + last))
+            if last == len(words):
                 break
             first = max(first + 1, last - rules.overlap)
-    return passages
+    return Layout(sentences, passages)
+
+
+def split_passages(text: str, rules: PassageRules = PassageRules()) -> list[PassageSpan]:
+    """The passages of :func:`layout` as paragraph and text offsets."""
+    plan = layout(text, rules)
+    return [
+        PassageSpan(
+            plan.sentences[first].paragraph,
+            plan.sentences[first].start,
+            plan.sentences[last - 1].end,
+        )
+        for first, last in plan.passages
+    ]

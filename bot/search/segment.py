@@ -1,0 +1,287 @@
+"""Segments: immutable, memory-mapped slices of the index, as Lucene keeps them.
+
+A segment holds a batch of articles with everything questions and answers need, so nothing is
+re-read, re-split or re-analysed after indexing:
+
+* articles: id key, citation fields (JSON), text (UTF-8), date, and ranges into the rest;
+* sentences: paragraph number and text offsets; tokens: each index term's id and text span;
+* passages: their article, sentence range and length in terms (BM25's document length);
+* terms: sorted by a 64-bit hash of the term string (the id a term has in this segment is its
+  rank there), with term-major postings (passage, term frequency) and per-term bounds.
+
+Term frequencies are stored, not weights: weights depend on the live archive's statistics and
+are computed per question (``bm25``). A segment never changes once written; deleting one of its
+articles is a mark in a per-generation deletion mask (``generations``).
+
+On disk a segment is a directory of ``.npy`` files plus ``segment.json``, which lists every file
+with its size and CRC-32: opening checks the sizes (a truncated file would crash the process on
+first touch of a memory-mapped page), and ``verify`` checks the checksums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import zlib
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.articles.model import Article
+from bot.errors import IndexDamaged
+from bot.search.bm25 import SegmentPostings
+
+FORMAT = 2
+
+
+def term_hash(term: str) -> int:
+    """The 64-bit key of a term (or an article id) in every segment: stable across processes
+    and Python versions, unlike ``hash()``. Collisions among a million terms: odds ~1e-8."""
+    data = term.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def term_hashes(terms: list[str]) -> np.ndarray:
+    return np.fromiter(map(term_hash, terms), dtype=np.uint64, count=len(terms))
+
+
+@dataclass(slots=True)
+class SegmentArrays:
+    """Every array of a segment; the same type in memory (built) and on disk (mapped)."""
+
+    # articles (A)
+    art_key: np.ndarray  # uint64 term_hash(article.id)
+    art_by_key: np.ndarray  # int32 article rows ordered by art_key (for lookups)
+    art_meta: np.ndarray  # int64 [A+1] offsets into meta_blob
+    meta_blob: np.ndarray  # uint8 JSON of each article's fields except its text
+    art_text: np.ndarray  # int64 [A+1] offsets into text_blob
+    text_blob: np.ndarray  # uint8 UTF-8 article texts
+    art_date: np.ndarray  # int32 date ordinal, 0 when undated
+    art_docs: np.ndarray  # int64 [A+1] passage ranges
+    art_sentences: np.ndarray  # int64 [A+1] sentence ranges
+    art_title: np.ndarray  # int64 [A+1] ranges into title_terms
+    title_terms: np.ndarray  # int32 term ids of each title (counted in every passage)
+    # sentences (S)
+    sent_para: np.ndarray  # int32 paragraph number, 1-based
+    sent_start: np.ndarray  # int32 offset into the article text
+    sent_end: np.ndarray  # int32
+    sent_tokens: np.ndarray  # int64 [S+1] ranges into the token arrays
+    # tokens (index terms in text order; stopwords are not tokens)
+    tok_term: np.ndarray  # int32 term id
+    tok_start: np.ndarray  # int32 offset into the article text
+    tok_end: np.ndarray  # int32
+    # passages (D)
+    doc_art: np.ndarray  # int32 article row
+    doc_first: np.ndarray  # int32 first sentence (segment-wide numbering)
+    doc_last: np.ndarray  # int32 one past the last sentence
+    doc_len: np.ndarray  # int32 length in terms, title terms included
+    # terms (T) and postings (P)
+    term_hash: np.ndarray  # uint64, ascending: a term's id is its position
+    term_text: np.ndarray  # int64 [T+1] offsets into terms_blob
+    terms_blob: np.ndarray  # uint8 UTF-8 term strings (diagnostics, exclusions)
+    term_docs: np.ndarray  # int64 [T+1] ranges into the postings
+    post_doc: np.ndarray  # int32 passage, ascending within a term
+    post_tf: np.ndarray  # int32 term frequency
+    term_max_tf: np.ndarray  # int32
+    term_min_len: np.ndarray  # int32
+
+    @property
+    def articles(self) -> int:
+        return len(self.art_key)
+
+    @property
+    def passages(self) -> int:
+        return len(self.doc_art)
+
+    @property
+    def terms(self) -> int:
+        return len(self.term_hash)
+
+
+ARRAY_NAMES = tuple(f.name for f in fields(SegmentArrays))
+
+
+def write_segment(arrays: SegmentArrays, final: Path, info: dict[str, object]) -> None:
+    """Write ``arrays`` to a staging directory beside ``final``, fsync, then rename it into
+    place: a segment directory either exists whole or not at all."""
+    staging = final.with_name(f".tmp-{final.name}")
+    staging.mkdir(parents=True)
+    files = {}
+    for name in ARRAY_NAMES:
+        path = staging / f"{name}.npy"
+        with path.open("wb") as f:
+            np.save(f, np.ascontiguousarray(getattr(arrays, name)), allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        files[path.name] = {"bytes": path.stat().st_size, "crc32": _crc32(path)}
+    manifest = {
+        "format": FORMAT,
+        **info,
+        "articles": arrays.articles,
+        "passages": arrays.passages,
+        "terms": arrays.terms,
+        "files": files,
+    }
+    with (staging / "segment.json").open("w", encoding="utf-8") as f:
+        json.dump(manifest, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(staging, final)
+    fsync_dir(final.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _crc32(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+class Segment:
+    """An opened segment: its arrays memory-mapped, articles decoded on demand."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.name = directory.name
+        try:
+            self.info = json.loads((directory / "segment.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise IndexDamaged(f"segment {self.name}: unreadable manifest ({error})") from None
+        if self.info.get("format") != FORMAT:
+            raise IndexDamaged(f"segment {self.name}: format {self.info.get('format')}")
+        self.arrays = SegmentArrays(**{name: self._map(name) for name in ARRAY_NAMES})
+        self._check_shapes()
+        self.article = lru_cache(maxsize=4096)(self._article)
+        self._ids: list[str] | None = None
+
+    def _map(self, name: str) -> np.ndarray:
+        path = self.directory / f"{name}.npy"
+        expected = self.info["files"].get(path.name, {}).get("bytes")
+        try:
+            size = path.stat().st_size
+        except OSError as error:
+            raise IndexDamaged(f"segment {self.name}: {path.name} missing ({error})") from None
+        if size != expected:
+            raise IndexDamaged(f"segment {self.name}: {path.name} has {size} bytes, not {expected}")
+        try:
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise IndexDamaged(f"segment {self.name}: {path.name} unreadable ({error})") from None
+        return array
+
+    def _check_shapes(self) -> None:
+        a = self.arrays
+        n_art, n_doc, n_sent, n_term = a.articles, a.passages, len(a.sent_para), a.terms
+        expect = {
+            "art_meta": n_art + 1, "art_text": n_art + 1, "art_docs": n_art + 1,
+            "art_sentences": n_art + 1, "art_title": n_art + 1, "art_date": n_art,
+            "art_by_key": n_art, "sent_start": n_sent, "sent_end": n_sent,
+            "sent_tokens": n_sent + 1, "doc_first": n_doc, "doc_last": n_doc, "doc_len": n_doc,
+            "term_text": n_term + 1, "term_docs": n_term + 1, "term_max_tf": n_term,
+            "term_min_len": n_term,
+        }  # fmt: skip
+        for name, length in expect.items():
+            if len(getattr(a, name)) != length:
+                raise IndexDamaged(f"segment {self.name}: {name} has the wrong length")
+        ends = {
+            "meta_blob": a.art_meta, "text_blob": a.art_text, "tok_term": a.sent_tokens,
+            "title_terms": a.art_title, "post_doc": a.term_docs, "terms_blob": a.term_text,
+        }  # fmt: skip
+        for name, offsets in ends.items():
+            if len(offsets) and int(offsets[-1]) != len(getattr(a, name)):
+                raise IndexDamaged(f"segment {self.name}: {name} does not match its offsets")
+
+    def verify(self) -> None:
+        """Check every file's CRC-32 against the manifest (reads the whole segment)."""
+        for file, expected in self.info["files"].items():
+            if _crc32(self.directory / file) != expected["crc32"]:
+                raise IndexDamaged(f"segment {self.name}: {file} fails its checksum")
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _article(self, row: int) -> Article:
+        a = self.arrays
+        meta = json.loads(
+            bytes(a.meta_blob[a.art_meta[row] : a.art_meta[row + 1]]).decode(
+                "utf-8", "surrogatepass"
+            )
+        )
+        meta["topics"] = tuple(meta.get("topics", ()))
+        text = bytes(a.text_blob[a.art_text[row] : a.art_text[row + 1]])
+        meta["text"] = text.decode("utf-8", "surrogatepass")
+        meta["date"] = dt.date.fromordinal(int(a.art_date[row])) if a.art_date[row] else None
+        return Article(**meta)
+
+    def article_id(self, row: int) -> str:
+        """An article's id without decoding the article (all ids decoded on first use)."""
+        if self._ids is None:
+            a = self.arrays
+            blob = bytes(a.meta_blob)
+            offsets = a.art_meta.tolist()
+            self._ids = [
+                json.loads(blob[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogatepass"))["id"]
+                for i in range(a.articles)
+            ]
+        return self._ids[row]
+
+    def postings(self, deleted: np.ndarray) -> SegmentPostings:
+        a = self.arrays
+        return SegmentPostings(
+            a.term_docs, a.post_doc, a.post_tf, a.doc_len, deleted, a.term_max_tf, a.term_min_len
+        )
+
+    def find_article(self, key: int) -> int:
+        """Row of the article with ``art_key == key``, or -1."""
+        a = self.arrays
+        keys = a.art_key
+        position = int(np.searchsorted(keys[a.art_by_key], np.uint64(key)))
+        if position < len(keys) and int(keys[a.art_by_key[position]]) == key:
+            return int(a.art_by_key[position])
+        return -1
+
+    def local_ids(self, hashes: np.ndarray) -> np.ndarray:
+        """Each hash's term id in this segment, or -1 (int64)."""
+        known = self.arrays.term_hash
+        position = np.searchsorted(known, hashes)
+        clipped = np.minimum(position, max(len(known) - 1, 0))
+        found = (position < len(known)) & (known[clipped] == hashes) if len(known) else position < 0
+        return np.where(found, position, -1).astype(np.int64)
+
+    def term(self, term_id: int) -> str:
+        a = self.arrays
+        term = bytes(a.terms_blob[a.term_text[term_id] : a.term_text[term_id + 1]])
+        return term.decode("utf-8", "surrogatepass")
+
+    def doc_terms(self, doc: int) -> np.ndarray:
+        """Term ids of a passage, in order: its title's, then its sentences' tokens."""
+        a = self.arrays
+        article = int(a.doc_art[doc])
+        title = a.title_terms[a.art_title[article] : a.art_title[article + 1]]
+        lo, hi = a.sent_tokens[a.doc_first[doc]], a.sent_tokens[a.doc_last[doc]]
+        return np.concatenate((title, a.tok_term[lo:hi]))
+
+
+def article_meta(article: Article) -> bytes:
+    """The JSON a segment keeps of an article besides its text and date."""
+    fields_ = {
+        "id": article.id, "title": article.title, "source": article.source, "url": article.url,
+        "author": article.author, "topics": list(article.topics), "path": article.path,
+        "language": getattr(article, "language", ""),
+    }  # fmt: skip
+    if not fields_["language"]:
+        del fields_["language"]  # articles read before languages were known
+    text = json.dumps(fields_, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "surrogatepass")
