@@ -12,7 +12,7 @@ import pytest
 
 from bot.articles import Article, SkippedFile, read_article_file, read_corpus
 from bot.articles.dates import parse_date
-from bot.articles.plaintext import normalise_body
+from bot.articles.normalise import normalise_body
 
 SEED = Path(__file__).parent.parent / "seeds" / "000_de0f464e244af8da.txt"
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from pathlib import PurePosixPath
 from types import ModuleType
 
 from .dates import parse_date
-from .model import Article, ArticleError, article_id
-from .plaintext import clean_inline
+from .model import Article, ArticleError, article_id, fallback_title
+from .normalise import clean_inline
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def read_html(text: str, relpath: str) -> Article:
     topics = map(clean_inline, [*(document.categories or []), *(document.tags or [])])
     return Article(
         id=article_id(relpath),
-        title=title or PurePosixPath(relpath).stem.replace("_", " "),
+        title=title or fallback_title(relpath),
         text="\n\n".join(paragraphs),
         source=clean_inline(document.sitename or ""),
         date=parse_date(document.date),

@@ -8,13 +8,12 @@ paragraphs of their own, code is kept as text.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 import yaml
 
-from .model import Article, ArticleError
-from .plaintext import clean_inline, normalise_body
-from .records import article_from_fields
+from .fields import article_from_fields
+from .model import Article, ArticleError, fallback_title
+from .normalise import clean_inline, normalise_body
 
 _FRONT_MATTER = re.compile(
     r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*$\n?", re.DOTALL | re.MULTILINE
@@ -52,8 +51,8 @@ def read_markdown(text: str, relpath: str) -> Article:
         title = clean_inline(lines.pop(h1))
     if not (body_text := normalise_body("\n".join(lines))):
         raise ArticleError("no body text")
-    fallback = title or PurePosixPath(relpath).stem.replace("_", " ")
-    return article_from_fields(fields, body_text, relpath, fallback_title=fallback)
+    default_title = title or fallback_title(relpath)
+    return article_from_fields(fields, body_text, relpath, default_title=default_title)
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, object], str]:

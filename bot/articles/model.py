@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 
@@ -49,6 +50,13 @@ def article_id(key: str) -> str:
     derived from the location rather than the content so that an edited article keeps its id.
     """
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def fallback_title(relpath: str, position: int | None = None) -> str:
+    """The title of an article whose file names none: the file name ("council_vote.md" →
+    "council vote"), with the record's position for a file holding several records."""
+    name = PurePosixPath(relpath).stem.replace("_", " ")
+    return name if position is None else f"{name} {position}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,22 +1,16 @@
-"""JSON / JSONL records: one article per object, metadata under the usual field names.
-
-Also home of :func:`article_from_fields`, the mapping-to-article step that Markdown front
-matter shares, so both formats accept the same field names and value shapes.
-"""
+"""JSON / JSONL records: one article per object, metadata under the usual field names
+(see :mod:`.fields`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from pathlib import PurePosixPath
 
-from .dates import parse_date
-from .model import Article, ArticleError, SkippedFile, article_id
-from .plaintext import clean_inline, normalise_body
+from .fields import article_from_fields, text_value
+from .model import Article, ArticleError, SkippedFile, fallback_title
+from .normalise import normalise_body
 
 _TEXT_KEYS = ("text", "body", "content")
-_TOPIC_KEYS = ("topics", "tags", "category", "categories")
 
 
 def read_json(text: str, relpath: str) -> tuple[list[Article], list[SkippedFile]]:
@@ -87,60 +81,21 @@ class _Records:
 def _record_article(record: object, relpath: str, position: int) -> Article:
     if not isinstance(record, dict):
         raise ArticleError(f"record is {_kind(record)}, expected an object")
-    key = next((_string(record[k]) for k in ("id", "_id") if _string(record.get(k))), "")
+    key = next((text_value(record[k]) for k in ("id", "_id") if text_value(record.get(k))), "")
     # Without an id, the url or the title and date name the record: never its position,
     # which shifts when a feed gains a record at the top.
-    key = key or _string(record.get("url")) or _string(record.get("link"))
+    key = key or text_value(record.get("url")) or text_value(record.get("link"))
     body = next((record[k] for k in _TEXT_KEYS if record.get(k)), None)
     if isinstance(body, list) and all(isinstance(part, str) for part in body):
         body = "\n\n".join(body)
     if not isinstance(body, str) or not (text := normalise_body(body)):
         raise ArticleError(f"record has no text (expected a {'/'.join(_TEXT_KEYS)} string)")
-    title = _string(record.get("title"))
-    identity = f"{title}\0{_string(record.get('date'))}" if title else text[:500]
+    title = text_value(record.get("title"))
+    identity = f"{title}\0{text_value(record.get('date'))}" if title else text[:500]
     key = key or hashlib.sha1(identity.encode()).hexdigest()[:12]
-    stem = PurePosixPath(relpath).stem
     return article_from_fields(
-        record, text, f"{relpath}#{key}", fallback_title=f"{stem} {position}"
+        record, text, f"{relpath}#{key}", default_title=fallback_title(relpath, position)
     )
-
-
-def article_from_fields(
-    fields: Mapping[str, object], text: str, location: str, fallback_title: str
-) -> Article:
-    """An article from metadata ``fields`` (title, date, source, url/link, author,
-    topics/tags/category) and an already normalised body ``text``."""
-    return Article(
-        id=article_id(location),
-        title=_string(fields.get("title")) or fallback_title,
-        text=text,
-        source=_string(fields.get("source")),
-        date=parse_date(fields.get("date")),
-        url=_string(fields.get("url")) or _string(fields.get("link")),
-        author=_string(fields.get("author")),
-        topics=_topics(fields),
-        path=location,
-    )
-
-
-def _string(value: object) -> str:
-    """A display string for a scalar or list-of-scalars field value; "" for anything else."""
-    if isinstance(value, list):
-        return ", ".join(filter(None, map(_string, value)))
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return ""
-    return clean_inline(str(value))
-
-
-def _topics(fields: Mapping[str, object]) -> tuple[str, ...]:
-    """Topics from every topic-like field, as a list or a comma-separated string."""
-    topics: list[str] = []
-    for key in _TOPIC_KEYS:
-        value = fields.get(key)
-        parts = value.split(",") if isinstance(value, str) else value
-        if isinstance(parts, list):
-            topics += [t for t in map(_string, parts) if t and t not in topics]
-    return tuple(topics)
 
 
 def _kind(value: object) -> str:
