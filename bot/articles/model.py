@@ -8,6 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+# Caps on the fields that are shown in every citation or repeated per passage (a title is
+# indexed with each of its article's passages): one record with a 300,000-word title must
+# cost no more than any other article.
+MAX_TITLE_CHARS = 300
+MAX_SOURCE_CHARS = 200
+MAX_AUTHOR_CHARS = 200
+MAX_TOPICS = 20
+MAX_TOPIC_CHARS = 100  # as long as a reader's subscription topic may be
+MAX_URL_CHARS = 2048  # longer links are dropped, since a cut link leads nowhere
+
 
 @dataclass(frozen=True, slots=True)
 class Article:
@@ -28,14 +38,40 @@ class Article:
     path: str = ""  # file path relative to the corpus directory ("file.jsonl#3" for records)
 
     def __post_init__(self) -> None:
+        # Every article passes here, whatever its origin (file, feed, stored index), so the
+        # caps and the url rule hold for all of them.
+        for name, limit in (
+            ("title", MAX_TITLE_CHARS),
+            ("source", MAX_SOURCE_CHARS),
+            ("author", MAX_AUTHOR_CHARS),
+        ):
+            if len(value := getattr(self, name)) > limit:
+                object.__setattr__(self, name, shorten(value, limit))
+        if len(self.topics) > MAX_TOPICS or any(len(t) > MAX_TOPIC_CHARS for t in self.topics):
+            # A "topic" longer than a subscription topic may be is a sentence, not a tag.
+            kept = [t for t in self.topics if len(t) <= MAX_TOPIC_CHARS]
+            object.__setattr__(self, "topics", tuple(kept[:MAX_TOPICS]))
         # Links go into buttons and <a href>: Telegram refuses a whole message for one relative
         # or bare URL ("/news/1", "www.x.com"), so only absolute web URLs are kept.
-        if self.url and not is_web_url(self.url):
+        if self.url and (len(self.url) > MAX_URL_CHARS or not is_web_url(self.url)):
             object.__setattr__(self, "url", "")
 
     @property
     def paragraphs(self) -> list[str]:
         return self.text.split("\n\n")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else cut at a word boundary with "…"
+    (mid-word only when the text has no space in the second half of what fits)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " ":  # the cut falls inside a word
+        head, space, _ = cut.rpartition(" ")
+        if space and len(head) >= limit // 2:
+            cut = head
+    return cut.rstrip(" ,;:–—-") + "…"
 
 
 def is_web_url(url: str) -> bool:
