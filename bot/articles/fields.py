@@ -10,6 +10,9 @@ from .model import Article, article_id
 from .normalise import clean_inline
 
 _TOPIC_KEYS = ("topics", "tags", "category", "categories")
+# How much text one list-valued field may produce while being converted, so that the work
+# stays bounded whatever the list holds (the article's own caps, far lower, come after).
+MAX_FIELD_CHARS = 10_000
 
 
 def article_from_fields(
@@ -31,10 +34,18 @@ def article_from_fields(
     )
 
 
-def text_value(value: object) -> str:
-    """A display string for a scalar or list-of-scalars field value; "" for anything else."""
+def text_value(value: object, limit: int = MAX_FIELD_CHARS) -> str:
+    """A display string for a scalar or list-of-scalars field value; "" for anything else.
+    A list stops being read once ``limit`` characters are reached."""
     if isinstance(value, list):
-        return ", ".join(filter(None, map(text_value, value)))
+        parts: list[str] = []
+        for item in value:
+            if limit <= 0:
+                break
+            if part := text_value(item, limit):
+                parts.append(part)
+                limit -= len(part) + 2
+        return ", ".join(parts)
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return ""
     return clean_inline(str(value))
@@ -42,10 +53,10 @@ def text_value(value: object) -> str:
 
 def topics_value(fields: Mapping[str, object]) -> tuple[str, ...]:
     """Topics from every topic-like field, as a list or a comma-separated string."""
-    topics: list[str] = []
+    topics: dict[str, None] = {}  # ordered, and linear however many topics a record lists
     for key in _TOPIC_KEYS:
         value = fields.get(key)
         parts = value.split(",") if isinstance(value, str) else value
         if isinstance(parts, list):
-            topics += [t for t in map(text_value, parts) if t and t not in topics]
+            topics.update((t, None) for t in map(text_value, parts) if t)
     return tuple(topics)
