@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -450,12 +451,19 @@ def test_too_large_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert skip_reason(write(tmp_path / "big.txt", "x" * 11)).startswith("too large")
 
 
-def test_unreadable_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+@pytest.mark.parametrize("name", ["secret.txt", "secret.jsonl"])
+def test_unreadable_file_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    path = write(tmp_path / name, '{"text": "Hidden text."}')
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)  # chmod would not stop root
-    path = write(tmp_path / "secret.txt", "Hidden text.")
+    def refuse(file: object, flags: int, *args: object) -> int:
+        if file == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse)  # chmod would not stop root
     assert skip_reason(path) == "unreadable: Permission denied"
 
 

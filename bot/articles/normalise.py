@@ -13,13 +13,19 @@ from itertools import pairwise
 # Hard-wrapped text has its longest line within these bounds; in other blocks (long
 # scraped lines, or a few short header lines) each line is a paragraph of its own.
 _WRAP_WIDTHS = range(40, 101)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
+# Invisible characters break quoting and search, so they go. A lone surrogate (JSON can
+# spell one: "\\ud800") is no character at all: no UTF-8 writer (SQLite, JSON files,
+# Telegram) accepts it, so it becomes U+FFFD, the replacement character.
+_FIXES = {
+    **dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad")),
+    **dict.fromkeys(range(0xD800, 0xE000), "\ufffd"),
+}
 
 
 def clean_inline(text: str) -> str:
     """One line of display text: NFC, whitespace runs (NBSP included) collapsed, no
-    invisible characters that would break quoting and search."""
-    return " ".join(unicodedata.normalize("NFC", text).translate(_INVISIBLE).split())
+    invisible characters, and always encodable as UTF-8."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(_FIXES).split())
 
 
 def split_paragraphs(text: str) -> list[str]:
