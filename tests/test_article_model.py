@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.articles import Article
 from bot.articles.model import (
     MAX_AUTHOR_CHARS,
@@ -48,3 +50,23 @@ def test_shorten_cuts_at_a_word_boundary() -> None:
     assert shorten("alphas betagamma", 12) == "alphas…"  # "alphas" fills half the limit
     assert shorten("ab cdefghijklmnop", 12) == "ab cdefghij…"  # a cut word beats a stub
     assert shorten("抖音是什么抖音是什么抖音是什么", 6) == "抖音是什么…"
+
+
+@pytest.mark.parametrize(
+    ("declared", "code"),
+    [
+        ("en", "en"),
+        ("en-US", "en"),
+        ("pt_BR", "pt"),
+        ("ZH-Hans-CN", "zh"),
+        (" fa ", "fa"),
+        ("iw", "he"),  # retired code old pages still send
+        ("xx", ""),
+        ("english", ""),
+        ("en, fr", ""),
+        ("eng", ""),  # ISO 639-2 is not 639-1
+        ("", ""),
+    ],
+)
+def test_language_is_an_iso_639_1_code_or_empty(declared: str, code: str) -> None:
+    assert Article("a", "T", "Body.", language=declared).language == code

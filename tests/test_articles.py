@@ -522,3 +522,32 @@ def test_wrapped_newswire_text_keeps_its_paragraphs() -> None:
         "Shipments for the week ended March 3 were 120,000 tonnes against 95,000 tonnes a year "
         "earlier, the port authority said.",
     ]
+
+
+# --- language from metadata ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "language"),
+    [
+        ("a.md", "---\nlang: ru-RU\n---\nТекст статьи.\n", "ru"),
+        ("b.md", "---\nlanguage: Persian\n---\nBody.\n", ""),
+        ("c.md", "---\ntitle: No language\n---\nBody.\n", ""),
+        ("d.json", '{"text": "Texto.", "language": "pt_BR"}', "pt"),
+        ("e.jsonl", '{"text": "文本。", "lang": "zh-Hans"}\n', "zh"),
+        ("f.txt", "Title: Oil prices rise\nLanguage: en-GB\n\nOil prices rose.\n", "en"),
+        ("g.html", HTML_PAGE, "en"),
+        ("h.html", HTML_PAGE.replace('<html lang="en">', "<html>"), ""),
+        (
+            "i.html",
+            HTML_PAGE.replace('<html lang="en">', "<html>").replace(
+                '<meta charset="utf-8">', '<meta property="og:locale" content="es_ES">'
+            ),
+            "es",
+        ),
+    ],
+)
+def test_language_comes_from_metadata(
+    tmp_path: Path, name: str, content: str, language: str
+) -> None:
+    assert read_one(write(tmp_path / name, content)).language == language

@@ -19,8 +19,8 @@ def article_from_fields(
     fields: Mapping[str, object], text: str, location: str, default_title: str
 ) -> Article:
     """An article from metadata ``fields`` (title, date, source, url/link, author,
-    topics/tags/category) and an already normalised body ``text``; ``default_title`` when
-    the fields name no title."""
+    topics/tags/category, language/lang) and an already normalised body ``text``;
+    ``default_title`` when the fields name no title."""
     return Article(
         id=article_id(location),
         title=text_value(fields.get("title")) or default_title,
@@ -31,6 +31,7 @@ def article_from_fields(
         author=text_value(fields.get("author")),
         topics=topics_value(fields),
         path=location,
+        language=text_value(fields.get("language")) or text_value(fields.get("lang")),
     )
 
 

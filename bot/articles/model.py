@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+from .languages import language_code
+
 # Caps on the fields that are shown in every citation or repeated per passage (a title is
 # indexed with each of its article's passages): one record with a 300,000-word title must
 # cost no more than any other article.
@@ -36,10 +38,11 @@ class Article:
     author: str = ""
     topics: tuple[str, ...] = ()
     path: str = ""  # file path relative to the corpus directory ("file.jsonl#3" for records)
+    language: str = ""  # ISO 639-1 code from the article's metadata ("en"); "" when unknown
 
     def __post_init__(self) -> None:
         # Every article passes here, whatever its origin (file, feed, stored index), so the
-        # caps and the url rule hold for all of them.
+        # caps, the url rule and the language code hold for all of them.
         for name, limit in (
             ("title", MAX_TITLE_CHARS),
             ("source", MAX_SOURCE_CHARS),
@@ -55,6 +58,8 @@ class Article:
         # or bare URL ("/news/1", "www.x.com"), so only absolute web URLs are kept.
         if self.url and (len(self.url) > MAX_URL_CHARS or not is_web_url(self.url)):
             object.__setattr__(self, "url", "")
+        if self.language:
+            object.__setattr__(self, "language", language_code(self.language))
 
     @property
     def paragraphs(self) -> list[str]:

@@ -15,7 +15,8 @@ general rules (never site-specific strings), in two passes:
    unclassified lines before the title are site chrome and dropped, those after it
    (a standfirst, say) are kept.
 
-A "KEY: value" block at the very top (Title/Date/Source/URL/Author/Tags) wins over guesses.
+A "KEY: value" block at the very top (Title/Date/Source/URL/Author/Tags/Language) wins over
+guesses.
 An agency dateline opening the body ("WASHINGTON (Reuters) - ") is cut and names the
 original source. Short subheadings inside the body (e.g. "‘Diplomatic warfare’") are
 content and stay, each as its own paragraph.
@@ -104,6 +105,7 @@ class _Page:
     original: str = ""
     source: str = ""  # an explicit "Source:" header, used as is
     topics: tuple[str, ...] = ()
+    language: str = ""
     lines: list[str] = field(default_factory=list)
 
 
@@ -232,7 +234,7 @@ def _read_header(page: _Page) -> None:
 
 _KEY_VALUE = re.compile(
     r"^(?P<key>title|headline|date|published|source|site|publisher|url|link|author|byline"
-    r"|tags|topics|category)\s*:\s*(?P<value>.*)$",
+    r"|tags|topics|category|language|lang)\s*:\s*(?P<value>.*)$",
     re.IGNORECASE,
 )
 
@@ -253,6 +255,8 @@ def _read_key_values(page: _Page) -> None:
             page.url = value
         elif key in {"author", "byline"}:
             page.author = re.sub(r"^by\s+", "", value, flags=re.IGNORECASE)
+        elif key in {"language", "lang"}:
+            page.language = value
         else:
             page.topics = tuple(t for t in map(clean_inline, value.split(",")) if t)
         lines[index] = ""
@@ -298,4 +302,5 @@ def read_plain_text(text: str, relpath: str) -> Article:
         author=page.author,
         topics=page.topics,
         path=relpath,
+        language=page.language,
     )
