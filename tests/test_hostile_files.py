@@ -81,3 +81,13 @@ def test_a_list_field_is_converted_only_as_far_as_it_can_be_shown() -> None:
     for _ in range(5):
         nested = [nested] * 9  # shared, as a YAML loader shares an alias: 9**6 strings
     assert len(text_value(nested)) < 2 * MAX_FIELD_CHARS
+
+
+def test_a_huge_record_id_is_hashed_in_the_article_path(tmp_path: Path) -> None:
+    records = [{"id": "k" * 100_000, "text": "One."}, {"id": "k" * 100_001, "text": "Two."}]
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    first, second = read_article_file(path, tmp_path)[0]
+    assert len(first.path) < 40 and first.path.startswith("feed.json#")
+    assert first.id != second.id
+    assert read_article_file(path, tmp_path)[0][0].id == first.id  # stable

@@ -56,10 +56,12 @@ def read_jsonl(stream: BinaryIO, relpath: str) -> Iterator[Article | SkippedFile
             mb, limit = line / 2**20, MAX_RECORD_BYTES // 2**20
             yield records.skip(where, f"record too large ({mb:.1f} MB, limit {limit} MB)")
             continue
+        if lineno == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
         if not (line := line.rstrip(b"\r\n")).strip():
             continue
         try:
-            record = _parse_json(line.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+            record = _parse_json(line.decode("utf-8"))
         except UnicodeDecodeError as error:
             byte = f"byte 0x{line[error.start]:02x} at column {error.start + 1}"
             yield records.skip(where, f"not UTF-8 text ({byte})")
