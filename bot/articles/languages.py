@@ -27,8 +27,6 @@ _TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*")
 
 def language_code(value: str) -> str:
     """The ISO 639-1 code that ``value`` (a language tag or locale) names, else ""."""
-    if value in ISO_639_1:  # the usual case, and every stored article
-        return value
     match = _TAG.fullmatch(value.strip().lower())
     if not match:
         return ""

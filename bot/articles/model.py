@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from .languages import language_code
+from .languages import ISO_639_1, language_code
 
 # Caps on the fields that are shown in every citation or repeated per passage (a title is
 # indexed with each of its article's passages): one record with a 300,000-word title must
@@ -42,15 +42,17 @@ class Article:
 
     def __post_init__(self) -> None:
         # Every article passes here, whatever its origin (file, feed, stored index), so the
-        # caps, the url rule and the language code hold for all of them.
-        for name, limit in (
-            ("title", MAX_TITLE_CHARS),
-            ("source", MAX_SOURCE_CHARS),
-            ("author", MAX_AUTHOR_CHARS),
+        # caps, the url rule and the language code hold for all of them. Plain checks first:
+        # this runs for every article of the archive, and almost all of them pass.
+        if len(self.title) > MAX_TITLE_CHARS:
+            object.__setattr__(self, "title", shorten(self.title, MAX_TITLE_CHARS))
+        if len(self.source) > MAX_SOURCE_CHARS:
+            object.__setattr__(self, "source", shorten(self.source, MAX_SOURCE_CHARS))
+        if len(self.author) > MAX_AUTHOR_CHARS:
+            object.__setattr__(self, "author", shorten(self.author, MAX_AUTHOR_CHARS))
+        if self.topics and (
+            len(self.topics) > MAX_TOPICS or max(map(len, self.topics)) > MAX_TOPIC_CHARS
         ):
-            if len(value := getattr(self, name)) > limit:
-                object.__setattr__(self, name, shorten(value, limit))
-        if len(self.topics) > MAX_TOPICS or any(len(t) > MAX_TOPIC_CHARS for t in self.topics):
             # A "topic" longer than a subscription topic may be is a sentence, not a tag.
             kept = [t for t in self.topics if len(t) <= MAX_TOPIC_CHARS]
             object.__setattr__(self, "topics", tuple(kept[:MAX_TOPICS]))
@@ -58,7 +60,7 @@ class Article:
         # or bare URL ("/news/1", "www.x.com"), so only absolute web URLs are kept.
         if self.url and (len(self.url) > MAX_URL_CHARS or not is_web_url(self.url)):
             object.__setattr__(self, "url", "")
-        if self.language:
+        if self.language and self.language not in ISO_639_1:
             object.__setattr__(self, "language", language_code(self.language))
 
     @property
