@@ -160,10 +160,13 @@ def test_links_inside_the_corpus_are_followed_and_none_leads_out(corpus: Path) -
         SkippedFile("outside.txt", "link leads outside the corpus folder"),
         SkippedFile("passwd.txt", "link leads outside the corpus folder"),
     ]
-    assert read_article_file(corpus / "passwd.txt", corpus) == (
-        [],
-        [SkippedFile("passwd.txt", "link leads outside the corpus folder")],
-    )
+    (corpus / "elsewhere").symlink_to(corpus.parent)
+    for path in (corpus / "passwd.txt", corpus / "elsewhere" / "outside.txt"):
+        relpath = path.relative_to(corpus).as_posix()
+        assert read_article_file(path, corpus) == (
+            [],
+            [SkippedFile(relpath, "link leads outside the corpus folder")],
+        )
 
 
 def test_a_corpus_folder_reached_through_a_link_is_read(corpus: Path) -> None:

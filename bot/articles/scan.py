@@ -163,7 +163,11 @@ def read_article_file(path: Path, root: Path) -> tuple[list[Article], list[Skipp
     """The articles in one file under ``root`` (several for JSON/JSONL records), and what
     was skipped."""
     relpath = path.relative_to(root).as_posix()
-    found = _list_entry(Path(os.path.realpath(root)), relpath)
+    real_root = Path(os.path.realpath(root))
+    # The listing never enters a linked folder; a path given here may lie in one.
+    if not Path(os.path.realpath(path.parent)).is_relative_to(real_root):
+        return [], [SkippedFile(_printable(relpath), "link leads outside the corpus folder")]
+    found = _list_entry(real_root, relpath)
     if not isinstance(found, CorpusFile):
         return [], [found or SkippedFile(relpath, "not a regular file")]
     articles: list[Article] = []
