@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from bot.articles import Article, SkippedFile, read_article_file, read_corpus
 from bot.articles.dates import parse_date
-from bot.articles.plaintext import normalise_body
+from bot.articles.normalise import normalise_body
 
 SEED = Path(__file__).parent.parent / "seeds" / "000_de0f464e244af8da.txt"
 
@@ -450,12 +451,19 @@ def test_too_large_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert skip_reason(write(tmp_path / "big.txt", "x" * 11)).startswith("too large")
 
 
-def test_unreadable_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+@pytest.mark.parametrize("name", ["secret.txt", "secret.jsonl"])
+def test_unreadable_file_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    path = write(tmp_path / name, '{"text": "Hidden text."}')
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)  # chmod would not stop root
-    path = write(tmp_path / "secret.txt", "Hidden text.")
+    def refuse(file: object, flags: int, *args: object) -> int:
+        if file == path:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse)  # chmod would not stop root
     assert skip_reason(path) == "unreadable: Permission denied"
 
 
@@ -514,3 +522,32 @@ def test_wrapped_newswire_text_keeps_its_paragraphs() -> None:
         "Shipments for the week ended March 3 were 120,000 tonnes against 95,000 tonnes a year "
         "earlier, the port authority said.",
     ]
+
+
+# --- language from metadata ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "language"),
+    [
+        ("a.md", "---\nlang: ru-RU\n---\nТекст статьи.\n", "ru"),
+        ("b.md", "---\nlanguage: Persian\n---\nBody.\n", ""),
+        ("c.md", "---\ntitle: No language\n---\nBody.\n", ""),
+        ("d.json", '{"text": "Texto.", "language": "pt_BR"}', "pt"),
+        ("e.jsonl", '{"text": "文本。", "lang": "zh-Hans"}\n', "zh"),
+        ("f.txt", "Title: Oil prices rise\nLanguage: en-GB\n\nOil prices rose.\n", "en"),
+        ("g.html", HTML_PAGE, "en"),
+        ("h.html", HTML_PAGE.replace('<html lang="en">', "<html>"), ""),
+        (
+            "i.html",
+            HTML_PAGE.replace('<html lang="en">', "<html>").replace(
+                '<meta charset="utf-8">', '<meta property="og:locale" content="es_ES">'
+            ),
+            "es",
+        ),
+    ],
+)
+def test_language_comes_from_metadata(
+    tmp_path: Path, name: str, content: str, language: str
+) -> None:
+    assert read_one(write(tmp_path / name, content)).language == language

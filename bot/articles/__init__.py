@@ -5,6 +5,15 @@ HTML (.html, .htm), JSON records (.json: an object or a list) and JSON Lines (.j
 """
 
 from .model import Article, CorpusScan, SkippedFile
-from .scan import read_article_file, read_corpus
+from .scan import CorpusFile, iter_article_file, list_corpus, read_article_file, read_corpus
 
-__all__ = ["Article", "CorpusScan", "SkippedFile", "read_article_file", "read_corpus"]
+__all__ = [
+    "Article",
+    "CorpusFile",
+    "CorpusScan",
+    "SkippedFile",
+    "iter_article_file",
+    "list_corpus",
+    "read_article_file",
+    "read_corpus",
+]

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import logging
-from pathlib import PurePosixPath
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .dates import parse_date
-from .model import Article, ArticleError, article_id
-from .plaintext import clean_inline
+from .model import Article, ArticleError, article_id, fallback_title
+from .normalise import clean_inline
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,11 @@ def read_html(text: str, relpath: str) -> Article:
     trafilatura = _trafilatura()
     if isinstance(trafilatura, str):
         raise ArticleError(f"HTML extractor (trafilatura) unavailable: {trafilatura}")
+    tree = trafilatura.load_html(text)
+    if tree is None:
+        raise ArticleError("no main text found in the HTML")
     document = trafilatura.bare_extraction(
-        text,
+        tree,  # trafilatura works on a copy, so the page's own tags stay readable below
         with_metadata=True,
         include_comments=False,
         include_images=False,
@@ -60,7 +66,7 @@ def read_html(text: str, relpath: str) -> Article:
     topics = map(clean_inline, [*(document.categories or []), *(document.tags or [])])
     return Article(
         id=article_id(relpath),
-        title=title or PurePosixPath(relpath).stem.replace("_", " "),
+        title=title or fallback_title(relpath),
         text="\n\n".join(paragraphs),
         source=clean_inline(document.sitename or ""),
         date=parse_date(document.date),
@@ -68,4 +74,17 @@ def read_html(text: str, relpath: str) -> Article:
         author=clean_inline(document.author or ""),
         topics=tuple(dict.fromkeys(t for t in topics if t)),
         path=relpath,
+        language=_page_language(tree),
     )
+
+
+def _page_language(tree: HtmlElement) -> str:
+    """The language the page declares: ``<html lang>`` (or ``xml:lang``), else a
+    Content-Language or og:locale meta tag; normalised by :class:`Article`."""
+    declared = tree.get("lang") or tree.get("xml:lang")  # the HTML parser keeps no namespaces
+    if declared:
+        return declared
+    for meta in ('http-equiv="content-language"', 'property="og:locale"'):
+        if (found := tree.find(f".//meta[@{meta}][@content]")) is not None:
+            return found.get("content", "")
+    return ""

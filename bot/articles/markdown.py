@@ -8,13 +8,12 @@ paragraphs of their own, code is kept as text.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 import yaml
 
-from .model import Article, ArticleError
-from .plaintext import clean_inline, normalise_body
-from .records import article_from_fields
+from .fields import article_from_fields, text_value
+from .model import Article, ArticleError, fallback_title
+from .normalise import clean_inline, normalise_body
 
 _FRONT_MATTER = re.compile(
     r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*$\n?", re.DOTALL | re.MULTILINE
@@ -39,6 +38,25 @@ _INLINE = [
 ]
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing anchors and aliases (``&name``, ``*name``).
+
+    An alias is shared when loaded but copied out when its field becomes a string, so 600
+    bytes of aliases nested nine deep ("billion laughs") expand to gigabytes. Front matter
+    has no need for them.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 2  # the file's line: front matter starts on line 2
+            raise ArticleError(
+                f"invalid front matter: YAML anchors and aliases (&name, *name) are not "
+                f"allowed (line {line})"
+            )
+        return super().compose_node(parent, index)
+
+
 def read_markdown(text: str, relpath: str) -> Article:
     """The article in a Markdown file; the title comes from the front matter, else the
     first level-1 heading, else the file name. That heading leaves the body when it is
@@ -46,14 +64,12 @@ def read_markdown(text: str, relpath: str) -> Article:
     fields, body = _split_front_matter(text)
     lines, h1 = _plain_lines(body)
     title = ""
-    if h1 is not None and clean_inline(str(fields.get("title") or lines[h1])) == clean_inline(
-        lines[h1]
-    ):
+    if h1 is not None and text_value(fields.get("title")) in ("", clean_inline(lines[h1])):
         title = clean_inline(lines.pop(h1))
     if not (body_text := normalise_body("\n".join(lines))):
         raise ArticleError("no body text")
-    fallback = title or PurePosixPath(relpath).stem.replace("_", " ")
-    return article_from_fields(fields, body_text, relpath, fallback_title=fallback)
+    default_title = title or fallback_title(relpath)
+    return article_from_fields(fields, body_text, relpath, default_title=default_title)
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
@@ -61,9 +77,15 @@ def _split_front_matter(text: str) -> tuple[dict[str, object], str]:
     if not match:
         return {}, text
     try:
-        fields = yaml.safe_load(match["yaml"])
+        fields = yaml.load(match["yaml"], Loader=_FrontMatterLoader)
+    except ArticleError:
+        raise
     except yaml.YAMLError as error:
         raise ArticleError(f"invalid front matter: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise ArticleError("invalid front matter: nested too deeply") from None
+    except ValueError as error:  # a value PyYAML cannot build: 2021-02-30, a 5,000-digit int
+        raise ArticleError(f"invalid front matter: {str(error).partition(';')[0]}") from None
     if fields is None:
         fields = {}
     if not isinstance(fields, dict):

@@ -1,4 +1,4 @@
-"""Raw scraped text (``.txt``), and the paragraph normalisation every format shares.
+"""Raw scraped text (``.txt``): the article separated from the site's chrome.
 
 A scraped page is the article plus the site's chrome: promo lines, photo captions, a date
 line, a syndication note. Nothing marks which is which, so lines are classified with
@@ -15,7 +15,8 @@ general rules (never site-specific strings), in two passes:
    unclassified lines before the title are site chrome and dropped, those after it
    (a standfirst, say) are kept.
 
-A "KEY: value" block at the very top (Title/Date/Source/URL/Author/Tags) wins over guesses.
+A "KEY: value" block at the very top (Title/Date/Source/URL/Author/Tags/Language) wins over
+guesses.
 An agency dateline opening the body ("WASHINGTON (Reuters) - ") is cut and names the
 original source. Short subheadings inside the body (e.g. "‘Diplomatic warfare’") are
 content and stay, each as its own paragraph.
@@ -25,71 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from itertools import pairwise
-from pathlib import PurePosixPath
 
 from .dates import parse_date
-from .model import Article, ArticleError, article_id
-
-# Hard-wrapped text has its longest line within these bounds; in other blocks (long
-# scraped lines, or a few short header lines) each line is a paragraph of its own.
-_WRAP_WIDTHS = range(40, 101)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
-
-
-def clean_inline(text: str) -> str:
-    """One line of display text: NFC, whitespace runs (NBSP included) collapsed, no
-    invisible characters that would break quoting and search."""
-    return " ".join(unicodedata.normalize("NFC", text).translate(_INVISIBLE).split())
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs of ``text``: blank lines separate them; inside a block, hard-wrapped lines
-    are joined back, while an indented line (Reuters style) or a line too short to be a
-    wrap (see :func:`_ends_paragraph`) starts a new paragraph."""
-    paragraphs: list[str] = []
-    block: list[str] = []
-    for line in [*text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), ""]:
-        if line.strip():
-            block.append(line.rstrip())
-        elif block:
-            paragraphs += _unwrap(block)
-            block = []
-    return [p for p in map(clean_inline, paragraphs) if p]
-
-
-def normalise_body(text: str) -> str:
-    """Body text in the canonical form of :attr:`Article.text`."""
-    return "\n\n".join(split_paragraphs(text))
-
-
-def _unwrap(lines: list[str]) -> list[str]:
-    width = max(map(len, lines))
-    if len(lines) == 1 or width not in _WRAP_WIDTHS:
-        return lines
-    # Indented lines open paragraphs (Reuters style), even right after a one-line paragraph.
-    base = min(map(_indent, lines))
-    paragraphs = [lines[0]]
-    for previous, line in pairwise(lines):
-        if _indent(line) > base or _ends_paragraph(previous, width):
-            paragraphs.append(line)
-        else:
-            paragraphs[-1] += " " + line
-    return paragraphs
-
-
-def _ends_paragraph(line: str, width: int) -> bool:
-    """A line that ends a sentence well short of the wrap width was broken on purpose. Wrap
-    widths wobble in real files (Reuters wraps anywhere from ~57 to 70 columns, and a first
-    line is short where a dateline was cut off), so a short line that does not end a
-    sentence is still a wrapped line."""
-    return len(line) / width < 0.8 and line.endswith((".", "!", "?", ":", '"', "”", "’"))
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
+from .model import Article, ArticleError, article_id, fallback_title
+from .normalise import clean_inline, split_paragraphs
 
 
 def _words(line: str) -> int:
@@ -164,6 +105,7 @@ class _Page:
     original: str = ""
     source: str = ""  # an explicit "Source:" header, used as is
     topics: tuple[str, ...] = ()
+    language: str = ""
     lines: list[str] = field(default_factory=list)
 
 
@@ -292,7 +234,7 @@ def _read_header(page: _Page) -> None:
 
 _KEY_VALUE = re.compile(
     r"^(?P<key>title|headline|date|published|source|site|publisher|url|link|author|byline"
-    r"|tags|topics|category)\s*:\s*(?P<value>.*)$",
+    r"|tags|topics|category|language|lang)\s*:\s*(?P<value>.*)$",
     re.IGNORECASE,
 )
 
@@ -313,6 +255,8 @@ def _read_key_values(page: _Page) -> None:
             page.url = value
         elif key in {"author", "byline"}:
             page.author = re.sub(r"^by\s+", "", value, flags=re.IGNORECASE)
+        elif key in {"language", "lang"}:
+            page.language = value
         else:
             page.topics = tuple(t for t in map(clean_inline, value.split(",")) if t)
         lines[index] = ""
@@ -350,7 +294,7 @@ def read_plain_text(text: str, relpath: str) -> Article:
         raise ArticleError("no body text after removing boilerplate")
     return Article(
         id=article_id(relpath),
-        title=title or PurePosixPath(relpath).stem.replace("_", " "),
+        title=title or fallback_title(relpath),
         text="\n\n".join(paragraphs),
         source=_source(page),
         date=page.date,
@@ -358,4 +302,5 @@ def read_plain_text(text: str, relpath: str) -> Article:
         author=page.author,
         topics=page.topics,
         path=relpath,
+        language=page.language,
     )
