@@ -37,7 +37,9 @@ class ProgressBar:
             return
         self._last = now
         filled = int(30 * done / total)
-        bar = f"[{'#' * filled}{'.' * (30 - filled)}] {100 * done / total:3.0f}% of {total >> 20} MB"
+        bar = (
+            f"[{'#' * filled}{'.' * (30 - filled)}] {100 * done / total:3.0f}% of {total >> 20} MB"
+        )
         sys.stderr.write(f"\r{self.label} {bar}")
         if done == total:
             sys.stderr.write("\n")

@@ -95,7 +95,9 @@ class Services:
         manager = self.archive.manager
         marker = manager.marker()
         new_ids = manager.added_since(self.outbox.alert_marker())
-        result = queue_alerts(self.index, self.engine.analyzer, self.subscriptions, self.outbox, new_ids)
+        result = queue_alerts(
+            self.index, self.engine.analyzer, self.subscriptions, self.outbox, new_ids
+        )
         self.outbox.set_alert_marker(marker)
         return result
 

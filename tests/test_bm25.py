@@ -1,9 +1,11 @@
-"""BM25: bitwise agreement with rank-bm25, top-k selection, and index/passage alignment."""
+"""BM25 at query time: agreement with rank-bm25, both kernels alike, passage alignment."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,13 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from bot.articles import Article, read_corpus
-from bot.search.bm25 import BM25Params, BM25Scorer, build_postings
-from bot.search.index import build_index
+from bot.search import bm25
+from bot.search.bm25 import BM25Params
+from bot.search.builder import AnalysedArticle, SegmentBuilder
+from bot.search.generation import LiveSegment, own_doc_freq, write_generation
+from bot.search.index import SearchIndex
+from bot.search.lifecycle import build_index
+from bot.search.segment import Segment, write_segment
 from bot.text.analysis import Analyzer
 from bot.text.passages import PassageRules
 
@@ -26,33 +33,75 @@ PARAMS = [
     BM25Params(k1=2.0, b=1.0, epsilon=0.5),
     BM25Params(k1=0.5, b=0.0, epsilon=0.0),
 ]
+KERNELS = ["numpy", "numba"]
 
 
-def scorer_for(corpus: list[list[str]], params: BM25Params) -> tuple[BM25Scorer, dict[str, int]]:
-    """A scorer over ``corpus`` with term ids numbered in order of first appearance."""
+@pytest.fixture(params=KERNELS)
+def kernel(request):
+    """Run the test with each kernel; they must give identical results."""
+    if request.param == "numba":
+        if not bm25.warm_up():
+            pytest.skip("numba is not installed")
+    else:
+        bm25.use_numpy()
+    yield request.param
+    bm25.use_numpy()
+
+
+def token_article(n: int, tokens: list[str]) -> AnalysedArticle:
+    """An analysed one-passage article whose passage is exactly ``tokens`` (no title)."""
     ids: dict[str, int] = {}
-    term_ids, doc_ids = [], []
-    for d, doc in enumerate(corpus):
-        for term in doc:
-            term_ids.append(ids.setdefault(term, len(ids)))
-            doc_ids.append(d)
-    doc_len = np.array([len(doc) for doc in corpus], dtype=np.int32)
-    postings = build_postings(
-        np.array(term_ids, dtype=np.int32),
-        np.array(doc_ids, dtype=np.int32),
-        len(ids),
-        doc_len,
-        params,
+    local = [ids.setdefault(t, len(ids)) for t in tokens]
+    return AnalysedArticle(
+        article=Article(id=f"d{n}", title="", text="x"),
+        terms=list(ids),
+        title_terms=np.zeros(0, np.int32),
+        sentences=np.array([[1, 0, 1]], np.int32),
+        sentence_tokens=np.array([0, len(tokens)], np.int64),
+        token_terms=np.array(local, np.int32),
+        token_spans=np.zeros((len(tokens), 2), np.int32),
+        passages=np.array([[0, 1]], np.int32),
     )
-    return BM25Scorer(postings, len(corpus)), ids
 
 
-def reference_top(scores: np.ndarray, k: int) -> tuple[list[int], list[float]]:
-    """rank-bm25's scores, positive only, best first, ties to the lower index."""
-    ranked = sorted(
-        (i for i in range(len(scores)) if scores[i] > 0), key=lambda i: (-scores[i], i)
-    )[:k]
-    return ranked, [float(scores[i]) for i in ranked]
+def token_index(corpus: list[list[str]], params: BM25Params, segments: int = 1) -> SearchIndex:
+    """An index over pre-tokenised passages, split into ``segments`` consecutive segments."""
+    folder = Path(tempfile.mkdtemp(prefix="bm25-test-"))
+    bounds = np.linspace(0, len(corpus), segments + 1).astype(int)
+    live = []
+    for s in range(segments):
+        builder = SegmentBuilder()
+        for n in range(bounds[s], bounds[s + 1]):
+            builder.add(token_article(n, corpus[n]))
+        if len(builder):
+            write_segment(builder.build(), folder / f"seg-{s}", {})
+            segment = Segment(folder / f"seg-{s}")
+            deleted = np.zeros(segment.arrays.passages, bool)
+            live.append(LiveSegment(segment, deleted, own_doc_freq(segment)))
+    generation = write_generation(folder, 1, live, {}, {x.segment.name for x in live}, time.time())
+    return SearchIndex.open(folder, generation, params)
+
+
+def reference_top(scores: np.ndarray, k: int) -> list[int]:
+    """rank-bm25's ranking: positive scores only, best first, ties to the earlier passage."""
+    ranked = sorted((i for i in range(len(scores)) if scores[i] > 0), key=lambda i: (-scores[i], i))
+    return ranked[:k]
+
+
+def check_against_rank_bm25(index: SearchIndex, corpus, query, params, k) -> None:
+    refs = list(index.passages())
+    assert [index.passage_terms(r) for r in refs] == corpus  # rows aligned with passages
+    reference = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
+    expected = reference.get_scores(query)
+    hits = index.search(query, k)
+    position = {ref: n for n, ref in enumerate(refs)}
+    assert [position[h.ref] for h in hits] == reference_top(expected, k)
+    for ref, score in hits:
+        want = expected[position[ref]]
+        assert score == pytest.approx(want, rel=1e-12, abs=0)
+    # idf of every term agrees too (the epsilon floor included).
+    for term in {t for doc in corpus for t in doc}:
+        assert index.idf(term) == pytest.approx(reference.idf[term], rel=1e-12)
 
 
 @st.composite
@@ -76,86 +125,78 @@ def corpora(draw: st.DrawFn) -> tuple[list[list[str]], list[str]]:
     return corpus, query
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(corpora(), st.sampled_from(PARAMS), st.integers(1, 12))
-def test_scores_and_top_are_rank_bm25_bitwise(corpus, params: BM25Params, k: int) -> None:
-    corpus, query = corpus
-    reference = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
-    expected = reference.get_scores(query)
-    scorer, ids = scorer_for(corpus, params)
-    query_ids = [ids[t] for t in query if t in ids]
-    assert np.array_equal(scorer.scores(query_ids), expected)
-    # idf agrees too (including the epsilon floor for negative values).
-    for term, i in ids.items():
-        assert scorer.postings.idf[i] == reference.idf[term]
-    rows, scores = scorer.top(query_ids, k)
-    want_rows, want_scores = reference_top(expected, k)
-    assert rows.tolist() == want_rows
-    assert scores.tolist() == want_scores
-    # Scratch buffers are reset between questions: asking again gives the same answer.
-    again_rows, again_scores = scorer.top(query_ids, k)
-    assert again_rows.tolist() == want_rows and again_scores.tolist() == want_scores
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpora(), st.sampled_from(PARAMS), st.integers(1, 12), st.integers(1, 3))
+def test_scores_and_top_are_rank_bm25s(data, params: BM25Params, k: int, segments: int) -> None:
+    corpus, query = data
+    index = token_index(corpus, params, min(segments, len(corpus)))
+    for name in KERNELS:
+        if name == "numba" and not bm25.warm_up():
+            continue
+        if name == "numpy":
+            bm25.use_numpy()
+        check_against_rank_bm25(index, corpus, query, params, k)
+    bm25.use_numpy()
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_seeded_random_corpora_with_every_parameter_set(seed: int) -> None:
+@pytest.mark.parametrize("seed", range(4))
+def test_seeded_zipf_corpora_with_every_parameter_set(seed: int, kernel: str) -> None:
     rng = np.random.default_rng(seed)
     vocab = [f"t{i}" for i in range(int(rng.integers(3, 200)))]
     # Zipf-like draws: a few very common terms (negative idf), a long tail.
     weights = 1 / np.arange(1, len(vocab) + 1)
     weights /= weights.sum()
     corpus = [
-        list(rng.choice(vocab, size=int(rng.integers(1, 60)), p=weights))
+        [str(t) for t in rng.choice(vocab, size=int(rng.integers(1, 60)), p=weights)]
         for _ in range(int(rng.integers(2, 400)))
     ]
     for params in PARAMS:
-        reference = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
-        scorer, ids = scorer_for(corpus, params)
-        for _ in range(10):
-            query = list(rng.choice([*vocab, "absent"], size=int(rng.integers(1, 8))))
-            query_ids = [ids[t] for t in query if t in ids]
-            expected = reference.get_scores(query)
-            assert np.array_equal(scorer.scores(query_ids), expected)
+        index = token_index(corpus, params, segments=int(rng.integers(1, 4)))
+        for _ in range(6):
+            size = int(rng.integers(1, 16))  # above 12 terms: term-at-a-time, else MaxScore
+            query = [str(t) for t in rng.choice([*vocab, "absent"], size=size)]
             for k in (1, 5, 100):
-                rows, scores = scorer.top(query_ids, k)
-                want_rows, want_scores = reference_top(expected, k)
-                assert rows.tolist() == want_rows
-                assert scores.tolist() == want_scores
+                check_against_rank_bm25(index, corpus, query, params, k)
 
 
 def test_negative_idf_is_floored_at_epsilon_times_average_idf() -> None:
     corpus = [["a", "b"], ["a", "c"], ["a", "d"]]  # "a" everywhere: log(0.5) - log(3.5) < 0
-    params = BM25Params(epsilon=0.25)
-    scorer, ids = scorer_for(corpus, params)
+    index = token_index(corpus, BM25Params(epsilon=0.25))
     raw = {
         t: math.log(3 - df + 0.5) - math.log(df + 0.5)
         for t, df in {"a": 3, "b": 1, "c": 1, "d": 1}.items()
     }
-    floor = 0.25 * sum(raw.values()) / 4
     assert raw["a"] < 0
-    assert scorer.postings.idf[ids["a"]] == pytest.approx(floor)
-    assert scorer.postings.idf[ids["b"]] == pytest.approx(raw["b"])
+    assert index.idf("a") == pytest.approx(0.25 * sum(raw.values()) / 4)
+    assert index.idf("b") == pytest.approx(raw["b"])
+    assert index.idf("zebra") is None
 
 
-def test_ties_go_to_the_lower_index() -> None:
+def test_ties_go_to_the_earlier_passage_across_segments(kernel: str) -> None:
     corpus = [["x", "y"], ["cat", "y"], ["z", "q"], ["cat", "y"], ["cat", "y"]]
-    scorer, ids = scorer_for(corpus, BM25Params())
-    rows, scores = scorer.top([ids["cat"]], 2)
-    assert rows.tolist() == [1, 3]
-    assert scores[0] == scores[1] > 0
+    index = token_index(corpus, BM25Params(), segments=2)
+    refs = list(index.passages())
+    hits = index.search(["cat"], 2)
+    assert [refs.index(h.ref) for h in hits] == [1, 3]
+    assert hits[0].score == hits[1].score > 0
 
 
-def test_query_of_absent_terms_scores_nothing() -> None:
-    scorer, _ = scorer_for([["a", "b"], ["c"]], BM25Params())
-    rows, scores = scorer.top([], 10)
-    assert rows.tolist() == [] and scores.tolist() == []
-    assert scorer.scores([]).tolist() == [0.0, 0.0]
+def test_nothing_to_score(kernel: str) -> None:
+    index = token_index([["a", "b"], ["c"]], BM25Params())
+    assert index.search([], 10) == []
+    assert index.search(["zz"], 10) == []
+    assert index.search(["a"], 0) == []
 
 
-def test_top_zero_returns_nothing() -> None:
-    scorer, ids = scorer_for([["a", "b"], ["a", "c"], ["d"]], BM25Params())
-    rows, _ = scorer.top([ids["b"], ids["c"]], 0)
-    assert rows.tolist() == []
+def test_deleted_passages_never_score(kernel: str) -> None:
+    index = token_index([["cat"], ["cat", "dog"], ["dog"], ["eel"], ["fox"]], BM25Params())
+    live = index.segments[0]
+    deleted = np.array([False, True, False, False, False])
+    gone = SearchIndex(
+        index.generation, [LiveSegment(live.segment, deleted, live.live_df)], index.terms,
+        index.doc_freq, index.params,
+    )  # fmt: skip
+    assert [h.ref.doc for h in gone.search(["cat", "dog"], 10)] == [0, 2]
 
 
 # --- a tiny corpus ranked by hand -----------------------------------------------------------
@@ -170,47 +211,46 @@ PASSAGES = [
 
 
 @pytest.fixture(scope="module")
-def tiny_index():
+def tiny_index() -> SearchIndex:
     # One paragraph per passage and no title, so passage i is PASSAGES[i].
     article = Article(id="tiny", title="", text="\n\n".join(PASSAGES))
     return build_index([article], Analyzer())
 
 
+def docs(index: SearchIndex, question: str) -> list[int]:
+    return [h.ref.doc for h in index.search(Analyzer().terms(question), 10)]
+
+
 def test_tiny_corpus_passages_are_the_paragraphs(tiny_index) -> None:
-    assert [tiny_index.passage(i).text for i in range(len(tiny_index))] == PASSAGES
+    assert [tiny_index.passage(r).text for r in tiny_index.passages()] == PASSAGES
 
 
 def test_tiny_corpus_ranking_by_hand(tiny_index) -> None:
-    analyzer = Analyzer()
-    ranked = [row for row, _ in tiny_index.search(analyzer.terms("cats"), 10)]
     # Three passages contain "cat": three occurrences beat one; 0 and 3 have one each and the
     # same length (cat chase mice barn / dog bark cat postman): a tie, lower index first.
-    assert ranked == [2, 0, 3]
-    ranked = [row for row, _ in tiny_index.search(analyzer.terms("dog cat"), 10)]
+    assert docs(tiny_index, "cats") == [2, 0, 3]
     # Passage 3 has both terms; "dog" is in 2 of 5 passages, "cat" in 3 (idf < 0, floored).
-    assert ranked[0] == 3
-    assert set(ranked) == {0, 1, 2, 3}
-    assert tiny_index.search(analyzer.terms("birds dawn"), 10)[0][0] == 4
+    ranked = docs(tiny_index, "dog cat")
+    assert ranked[0] == 3 and set(ranked) == {0, 1, 2, 3}
+    assert docs(tiny_index, "birds dawn")[0] == 4
 
 
 def test_tiny_corpus_score_by_the_formula(tiny_index) -> None:
-    # "bird" occurs once, in passage 4 (3 terms: bird sing dawn), N = 5 passages.
     # cat chase mice barn | dog sleep day | cat anoth cat met third cat | dog bark cat postman |
     # bird sing dawn  (stopwords: in, the, all, a, and, at)
-    lengths = [4, 3, 6, 4, 3]
-    assert tiny_index.passages.length.tolist() == lengths
+    lengths = [len(tiny_index.passage_terms(r)) for r in tiny_index.passages()]
+    assert lengths == [4, 3, 6, 4, 3]
     avgdl = sum(lengths) / 5
     idf = math.log(5 - 1 + 0.5) - math.log(1 + 0.5)
     k1, b = tiny_index.params.k1, tiny_index.params.b
     expected = idf * (1 * (k1 + 1) / (1 + k1 * (1 - b + b * 3 / avgdl)))
-    ((row, score),) = tiny_index.search(["bird"], 10)
-    assert row == 4
+    ((ref, score),) = tiny_index.search(["bird"], 10)
+    assert ref.doc == 4
     assert score == pytest.approx(expected, rel=1e-12)
 
 
 def test_tiny_corpus_nothing_scored(tiny_index) -> None:
     assert tiny_index.search(Analyzer().terms("giraffes zebras"), 10) == []
-    assert tiny_index.search([], 10) == []
 
 
 # --- the built index: rows aligned with passages and with rank-bm25 --------------------------
@@ -226,33 +266,34 @@ def seed_and_more() -> list[Article]:
         "Counting took days. Both parties claimed victory. Courts were asked to rule. "
         "The results were certified in December.",
     )
-    empty = Article(id="empty", title="Only a heading", text="Just a heading")
-    return [seed, other, empty]
+    return [seed, other]
 
 
-def test_build_index_rows_align_with_passage_text(seed_and_more) -> None:
+def test_passages_align_with_their_text_and_terms(seed_and_more) -> None:
     analyzer = Analyzer()
     index = build_index(seed_and_more, analyzer, rules=PassageRules(max_sentences=2, max_words=40))
-    assert [a.id for a in index.articles] == [seed_and_more[0].id, "other"]  # no passages: dropped
-    assert len(index) == len(index.passages.start) > 0
-    for i in range(len(index)):
-        passage = index.passage(i)
+    assert [a.id for a in index.articles()] == [seed_and_more[0].id, "other"]
+    refs = list(index.passages())
+    assert len(refs) == len(index) > 0
+    for ref in refs:
+        passage = index.passage(ref)
         assert passage.text == passage.article.text[passage.start : passage.end]
         title_terms = analyzer.terms(passage.article.title)
-        terms = index.passage_terms(i)
+        terms = index.passage_terms(ref)
         assert terms[: len(title_terms)] == title_terms
         assert terms[len(title_terms) :] == analyzer.terms(passage.text)
-        assert index.passages.length[i] == len(terms)
-        paragraphs = passage.article.paragraphs
-        assert passage.text in paragraphs[passage.paragraph - 1]
+        assert passage.text in passage.article.paragraphs[passage.paragraph - 1]
+        detail = index.detail(ref)  # what quoting reads: spans and term keys of the tokens
+        for (a, b), key in zip(detail.token_spans, detail.token_keys, strict=True):
+            word = passage.article.text[a:b]
+            assert [key] == list(index.query(analyzer.terms(word)).keys)
 
 
 @pytest.mark.parametrize("params", PARAMS[:3])
 def test_built_index_scores_are_rank_bm25_over_its_passages(seed_and_more, params) -> None:
     analyzer = Analyzer()
     index = build_index(seed_and_more, analyzer, params)
-    corpus = [index.passage_terms(i) for i in range(len(index))]
-    reference = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
+    corpus = [index.passage_terms(r) for r in index.passages()]
     for question in [
         "What did Pompeo accuse TikTok of?",
         "China internet China",
@@ -260,17 +301,11 @@ def test_built_index_scores_are_rank_bm25_over_its_passages(seed_and_more, param
         "Who founded Ctrip?",
         "nothing matches zzyzx",
     ]:
-        terms = analyzer.terms(question)
-        expected = reference.get_scores(terms)
-        assert np.array_equal(index.scorer.scores(index.query_ids(terms)), expected)
-        rows, scores = reference_top(expected, 7)
-        assert index.search(terms, 7) == list(zip(rows, scores, strict=True))
+        check_against_rank_bm25(index, corpus, analyzer.terms(question), params, 7)
 
 
 def test_changing_the_title_changes_every_passages_terms(seed_and_more) -> None:
     analyzer = Analyzer()
-    article = seed_and_more[1]
-    retitled = dataclasses.replace(article, title="Counting the votes")
-    a, b = build_index([article], analyzer), build_index([retitled], analyzer)
-    assert a.fingerprints != b.fingerprints
-    assert all(b.passage_terms(i)[:2] == ["count", "vote"] for i in range(len(b)))
+    retitled = dataclasses.replace(seed_and_more[1], title="Counting the votes")
+    index = build_index([retitled], analyzer)
+    assert all(index.passage_terms(r)[:2] == ["count", "vote"] for r in index.passages())

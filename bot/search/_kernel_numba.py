@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bot.search.bm25 import MAXSCORE_TERMS, BM25Params, ScoredTerms, SegmentPostings
+from bot.search.bm25 import MAXSCORE_TERMS, BM25Params, ScoredTerms, SegmentPostings, frozen
 
 
 @njit(cache=True, nogil=True)
@@ -201,7 +201,7 @@ def top(
     k: int,
     threshold: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    keep = (terms.local_ids >= 0) & (terms.idf > 0)
+    keep = (terms.local_ids >= 0) & (terms.idf != 0)
     ids = terms.local_ids[keep]
     if not len(ids):
         return np.zeros(0, np.int32), np.zeros(0, np.float64)
@@ -218,13 +218,13 @@ def top(
 def warm() -> None:
     """Compile every specialisation once, on a tiny segment (or load it from the cache)."""
     postings = SegmentPostings(
-        term_docs=np.array([0, 2, 3], np.int64),
-        post_doc=np.array([0, 1, 1], np.int32),
-        post_tf=np.array([1, 2, 1], np.int32),
-        doc_len=np.array([3, 4], np.int32),
-        deleted=np.zeros(2, np.bool_),
-        term_max_tf=np.array([2, 1], np.int32),
-        term_min_len=np.array([3, 4], np.int32),
+        term_docs=frozen(np.array([0, 2, 3], np.int64)),
+        post_doc=frozen(np.array([0, 1, 1], np.int32)),
+        post_tf=frozen(np.array([1, 2, 1], np.int32)),
+        doc_len=frozen(np.array([3, 4], np.int32)),
+        deleted=frozen(np.zeros(2, np.bool_)),
+        term_max_tf=frozen(np.array([2, 1], np.int32)),
+        term_min_len=frozen(np.array([3, 4], np.int32)),
     )
     terms = ScoredTerms(np.array([0, 1], np.int64), np.array([1.0, 0.5]))
     bounds = np.array([2.0, 1.0])

@@ -85,6 +85,14 @@ class SegmentPostings:
     term_min_len: np.ndarray  # int32 per term: shortest passage holding the term
 
 
+def frozen(array: np.ndarray) -> np.ndarray:
+    """A read-only plain-ndarray view: kernels then always see one array type (numba compiles
+    one specialisation per type: memory maps, writable and read-only arrays would be three)."""
+    view = np.asarray(array).view()
+    view.flags.writeable = False
+    return view
+
+
 @dataclass(frozen=True, slots=True)
 class ScoredTerms:
     """A question's terms as one segment sees them: one entry per question position."""
@@ -104,7 +112,8 @@ def bound_weights(
     length = np.where(present, postings.term_min_len[np.where(present, ids, 0)], 1)
     norm = params.k1 * (1 - params.b + params.b * length.astype(np.float64) / avgdl)
     bound = terms.idf * (tf * (params.k1 + 1) / (tf + norm))
-    return np.where(present, bound * _BOUND_SLACK, 0.0)
+    # A negative idf (the epsilon floor of an all-negative archive) only ever lowers a score.
+    return np.where(present & (terms.idf > 0), bound * _BOUND_SLACK, 0.0)
 
 
 # --- numpy ------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ class AnalysedArticle:
 def analysis_key(article: Article, rules: PassageRules) -> str:
     """What an analysis depends on: the analysis version, passage rules, title, text, language."""
     digest = hashlib.sha1(f"{ANALYSIS_VERSION}\0{asdict(rules)}\0".encode())
-    for part in (article.title, getattr(article, "language", ""), article.text):
+    for part in (article.title, article.language, article.text):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()
 

@@ -146,10 +146,11 @@ class SearchIndex:
 
     def query(self, terms: Sequence[str]) -> Query:
         keys = term_hashes(list(terms))
-        position = np.searchsorted(self.terms, keys)
-        clipped = np.minimum(position, max(len(self.terms) - 1, 0))
-        found = (position < len(self.terms)) & (self.terms[clipped] == keys)
-        doc_freq = np.where(found, self.doc_freq[clipped], 0).astype(np.int64)
+        doc_freq = np.zeros(len(keys), np.int64)
+        if len(self.terms):
+            position = np.minimum(np.searchsorted(self.terms, keys), len(self.terms) - 1)
+            found = self.terms[position] == keys
+            doc_freq[found] = self.doc_freq[position[found]]
         n, mean = self.generation.docs, self.generation.average_idf
         idf = np.array(
             [floored_idf(df, n, mean, self.params) if df else 0.0 for df in doc_freq.tolist()],

@@ -97,15 +97,13 @@ class ReloadReport:
     articles: int = 0
     passages: int = 0
     seconds: float = 0.0
-    rebuilt: bool = False  # whether anything was committed
+    rebuilt: bool = False  # whether a corpus file was added, changed or removed
     damaged: str = ""  # why the stored index was discarded, if it was
 
 
 def content_digest(article: Article) -> str:
     """Of every field: if any changes (a corrected date, a new link), the article changed."""
-    fields = [
-        getattr(article, f.name) for f in dataclasses.fields(article) if f.name != "date"
-    ]
+    fields = [getattr(article, f.name) for f in dataclasses.fields(article) if f.name != "date"]
     fields.append(article.date.isoformat() if article.date else None)
     data = json.dumps(fields, ensure_ascii=False).encode("utf-8", "surrogatepass")
     return hashlib.sha1(data).hexdigest()
@@ -223,7 +221,7 @@ class IndexManager:
             root, generation, self.params, self.rules, self._stored_skips(catalog), reuse
         )
         for live in index.segments:
-            if live.segment.name not in known and _segment_bytes(live.segment) <= VERIFY_BYTES:
+            if live.segment.name not in known and live.segment.size <= VERIFY_BYTES:
                 live.segment.verify()
         return index
 
@@ -307,11 +305,12 @@ class IndexManager:
                 self._start_fresh()
             else:
                 self._refresh()
+            self._collect_garbage()  # a killed writer's staging folders, before anything else
             plan = self._plan()
             report = ReloadReport()
             if not plan.empty or force:
                 report = self._apply(plan, progress)
-                report.rebuilt = True
+                report.rebuilt = force or bool(plan.changed or plan.removed)
             if force:
                 self._switch_current()
             assert self._catalog is not None
@@ -490,16 +489,16 @@ class IndexManager:
         records: list[ArticleRecord],
         files: Sequence[FileState],
         removed_files: Sequence[str],
-    ) -> None:
+    ) -> bool:
         """Write the builder's segment, delete what it replaces and what was removed, and
-        commit one generation (or only file records if nothing else changed)."""
+        commit one generation (or only file records if nothing else changed: returns False)."""
         assert self._catalog is not None and self._root is not None and self._base is not None
         index = self._base
         doomed = replaced | set(removals)
         if not len(builder) and not any(index.article(i) for i in doomed):
             if files or removed_files:
                 self._catalog.commit(None, files, removed_files, (), list(removals))
-            return
+            return False
         number = index.generation.number + 1
         deletions: dict[int, list[int]] = {}
         for article_id in doomed:
@@ -539,6 +538,7 @@ class IndexManager:
         self._publish(SearchIndex.open(
             self._root, generation, self.params, self.rules, index.skipped, live
         ))  # fmt: skip
+        return True
 
     def _publish(self, index: SearchIndex) -> None:
         """The new commit becomes the base for writing, and is served unless a rebuild is
@@ -549,19 +549,39 @@ class IndexManager:
             self.index = index
         self._collect_garbage()
 
+    @contextlib.contextmanager
+    def _merge_lock(self, wait: bool) -> Iterator[bool]:
+        """Held for a whole merge, by one process at a time: while it is held, segment folders
+        that no generation names yet may be a merge's output, not debris."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with (self.index_dir / "merge.lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def _collect_garbage(self) -> None:
-        """Delete segments and generation files that no kept generation reads."""
+        """Delete segments and generation files that no kept generation reads, and what a
+        killed writer left half-written (never while a merge, here or elsewhere, runs)."""
         assert self._catalog is not None and self._root is not None
         self._catalog.forget_generations(KEEP_GENERATIONS)
         kept = self._catalog.generations()
         segments = {s.name for g in kept for s in g.segments}
         files = set().union(*(g.files() for g in kept)) if kept else set()
+        with self._merge_lock(wait=False) as no_merge_running:
+            for entry in self._root.iterdir():
+                stray = entry.name.startswith(".tmp-") or (
+                    entry.name.startswith("seg-") and entry.name not in segments
+                )
+                if stray and no_merge_running:
+                    shutil.rmtree(entry, ignore_errors=True)
         for entry in self._root.iterdir():
-            if entry.name.startswith(".tmp-"):
-                shutil.rmtree(entry, ignore_errors=True)  # a crashed writer's (we hold the lock)
-            elif entry.name.startswith("seg-") and entry.name not in segments:
-                shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name.startswith("gen-") and entry.is_dir():
+            if entry.name.startswith("gen-") and entry.is_dir():
                 for file in entry.iterdir():
                     if f"{entry.name}/{file.name}" not in files:
                         file.unlink(missing_ok=True)
@@ -588,15 +608,17 @@ class IndexManager:
             run = self.merge_policy.select(states, totals)
         if run is None:
             return False
-        lives = [snapshot.segments[i] for i in run]
-        arrays = merge_segments(lives)
-        name = f"seg-{snapshot.generation.number:08d}-m{uuid.uuid4().hex[:6]}"
-        write_segment(arrays, root / name, {"merged": [live.segment.name for live in lives]})
-        with self._writer():
-            self._refresh()
-            if self._root != root or not self._commit_merge(lives, root / name):
-                shutil.rmtree(root / name, ignore_errors=True)
-                return False
+        with self._merge_lock(wait=True):
+            lives = [snapshot.segments[i] for i in run]
+            arrays = merge_segments(lives)
+            name = f"seg-{snapshot.generation.number:08d}-m{uuid.uuid4().hex[:6]}"
+            write_segment(arrays, root / name, {"merged": [live.segment.name for live in lives]})
+            del arrays
+            with self._writer():
+                self._refresh()
+                if self._root != root or not self._commit_merge(lives, root / name):
+                    shutil.rmtree(root / name, ignore_errors=True)
+                    return False
         return True
 
     def _commit_merge(self, merged: Sequence[LiveSegment], directory: Path) -> bool:
@@ -648,10 +670,6 @@ class IndexManager:
         return merges
 
 
-def _segment_bytes(segment: Segment) -> int:
-    return sum(f["bytes"] for f in segment.info["files"].values())
-
-
 def build_index(
     articles: Iterable[Article],
     analyzer: Analyzer | None = None,
@@ -677,5 +695,7 @@ def build_index(
             segment = Segment(root / "seg-1")
             deleted = np.zeros(segment.arrays.passages, bool)
             live.append(LiveSegment(segment, deleted, own_doc_freq(segment)))
-        generation = write_generation(root, 1, live, {}, {s.segment.name for s in live}, time.time())
+        generation = write_generation(
+            root, 1, live, {}, {s.segment.name for s in live}, time.time()
+        )
         return SearchIndex.open(root, generation, params, rules, [], live)

@@ -13,9 +13,9 @@ Term frequencies are stored, not weights: weights depend on the live archive's s
 are computed per question (``bm25``). A segment never changes once written; deleting one of its
 articles is a mark in a per-generation deletion mask (``generations``).
 
-On disk a segment is a directory of ``.npy`` files plus ``segment.json``, which lists every file
-with its size and CRC-32: opening checks the sizes (a truncated file would crash the process on
-first touch of a memory-mapped page), and ``verify`` checks the checksums.
+On disk a segment is a directory with one data file and ``segment.json``, which gives each
+array's place in it, the file's size and its CRC-32: opening checks the size (a truncated file
+would crash the process on first touch of a memory-mapped page), ``verify`` the checksum.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 
 from bot.articles.model import Article
 from bot.errors import IndexDamaged
-from bot.search.bm25 import SegmentPostings
+from bot.search.bm25 import SegmentPostings, frozen
 
 FORMAT = 2
 
@@ -105,26 +105,45 @@ class SegmentArrays:
 ARRAY_NAMES = tuple(f.name for f in fields(SegmentArrays))
 
 
+_ALIGN = 64  # array offsets in the data file: aligned for vector loads
+
+
 def write_segment(arrays: SegmentArrays, final: Path, info: dict[str, object]) -> None:
     """Write ``arrays`` to a staging directory beside ``final``, fsync, then rename it into
-    place: a segment directory either exists whole or not at all."""
+    place: a segment directory either exists whole or not at all.
+
+    All arrays go into one data file (``arrays.bin``, each at an aligned offset) described by
+    ``segment.json``: one file to sync and to map, instead of one per array.
+    """
     staging = final.with_name(f".tmp-{final.name}")
     staging.mkdir(parents=True)
-    files = {}
-    for name in ARRAY_NAMES:
-        path = staging / f"{name}.npy"
-        with path.open("wb") as f:
-            np.save(f, np.ascontiguousarray(getattr(arrays, name)), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        files[path.name] = {"bytes": path.stat().st_size, "crc32": _crc32(path)}
+    layout: dict[str, list[object]] = {}
+    crc = 0
+    offset = 0
+    with (staging / "arrays.bin").open("wb") as f:
+        for name in ARRAY_NAMES:
+            array = np.ascontiguousarray(getattr(arrays, name))
+            padding = -offset % _ALIGN
+            if padding:
+                f.write(bytes(padding))
+                crc = zlib.crc32(bytes(padding), crc)
+                offset += padding
+            data = array.tobytes()
+            f.write(data)
+            crc = zlib.crc32(data, crc)
+            layout[name] = [array.dtype.str, list(array.shape), offset]
+            offset += len(data)
+        f.flush()
+        os.fsync(f.fileno())
     manifest = {
         "format": FORMAT,
         **info,
         "articles": arrays.articles,
         "passages": arrays.passages,
         "terms": arrays.terms,
-        "files": files,
+        "bytes": offset,
+        "crc32": crc,
+        "arrays": layout,
     }
     with (staging / "segment.json").open("w", encoding="utf-8") as f:
         json.dump(manifest, f)
@@ -162,25 +181,34 @@ class Segment:
             raise IndexDamaged(f"segment {self.name}: unreadable manifest ({error})") from None
         if self.info.get("format") != FORMAT:
             raise IndexDamaged(f"segment {self.name}: format {self.info.get('format')}")
-        self.arrays = SegmentArrays(**{name: self._map(name) for name in ARRAY_NAMES})
+        self.arrays = self._map()
         self._check_shapes()
         self.article = lru_cache(maxsize=4096)(self._article)
         self._ids: list[str] | None = None
 
-    def _map(self, name: str) -> np.ndarray:
-        path = self.directory / f"{name}.npy"
-        expected = self.info["files"].get(path.name, {}).get("bytes")
+    def _map(self) -> SegmentArrays:
+        path = self.directory / "arrays.bin"
+        expected = self.info.get("bytes")
         try:
             size = path.stat().st_size
         except OSError as error:
-            raise IndexDamaged(f"segment {self.name}: {path.name} missing ({error})") from None
+            raise IndexDamaged(f"segment {self.name}: arrays.bin missing ({error})") from None
         if size != expected:
-            raise IndexDamaged(f"segment {self.name}: {path.name} has {size} bytes, not {expected}")
+            raise IndexDamaged(f"segment {self.name}: arrays.bin has {size} bytes, not {expected}")
+        data = np.memmap(path, np.uint8, "r") if size else np.zeros(0, np.uint8)
+        arrays = {}
         try:
-            array = np.load(path, mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise IndexDamaged(f"segment {self.name}: {path.name} unreadable ({error})") from None
-        return array
+            for name in ARRAY_NAMES:
+                dtype, shape, offset = self.info["arrays"][name]
+                dtype = np.dtype(dtype)
+                count = int(np.prod(shape))
+                if offset + count * dtype.itemsize > size:
+                    raise ValueError(f"{name} runs past the end")
+                view = data[offset : offset + count * dtype.itemsize].view(dtype).reshape(shape)
+                arrays[name] = view
+        except (KeyError, TypeError, ValueError) as error:
+            raise IndexDamaged(f"segment {self.name}: bad layout ({error})") from None
+        return SegmentArrays(**arrays)
 
     def _check_shapes(self) -> None:
         a = self.arrays
@@ -204,11 +232,14 @@ class Segment:
             if len(offsets) and int(offsets[-1]) != len(getattr(a, name)):
                 raise IndexDamaged(f"segment {self.name}: {name} does not match its offsets")
 
+    @property
+    def size(self) -> int:
+        return int(self.info["bytes"])
+
     def verify(self) -> None:
-        """Check every file's CRC-32 against the manifest (reads the whole segment)."""
-        for file, expected in self.info["files"].items():
-            if _crc32(self.directory / file) != expected["crc32"]:
-                raise IndexDamaged(f"segment {self.name}: {file} fails its checksum")
+        """Check the data file's CRC-32 against the manifest (reads the whole segment)."""
+        if _crc32(self.directory / "arrays.bin") != self.info["crc32"]:
+            raise IndexDamaged(f"segment {self.name}: arrays.bin fails its checksum")
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -240,7 +271,10 @@ class Segment:
     def postings(self, deleted: np.ndarray) -> SegmentPostings:
         a = self.arrays
         return SegmentPostings(
-            a.term_docs, a.post_doc, a.post_tf, a.doc_len, deleted, a.term_max_tf, a.term_min_len
+            *map(frozen, (a.term_docs, a.post_doc, a.post_tf, a.doc_len)),
+            frozen(np.asarray(deleted, bool)),
+            frozen(a.term_max_tf),
+            frozen(a.term_min_len),
         )
 
     def find_article(self, key: int) -> int:
@@ -255,10 +289,10 @@ class Segment:
     def local_ids(self, hashes: np.ndarray) -> np.ndarray:
         """Each hash's term id in this segment, or -1 (int64)."""
         known = self.arrays.term_hash
-        position = np.searchsorted(known, hashes)
-        clipped = np.minimum(position, max(len(known) - 1, 0))
-        found = (position < len(known)) & (known[clipped] == hashes) if len(known) else position < 0
-        return np.where(found, position, -1).astype(np.int64)
+        if not len(known):
+            return np.full(len(hashes), -1, np.int64)
+        position = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
+        return np.where(known[position] == hashes, position, -1).astype(np.int64)
 
     def term(self, term_id: int) -> str:
         a = self.arrays
@@ -279,9 +313,7 @@ def article_meta(article: Article) -> bytes:
     fields_ = {
         "id": article.id, "title": article.title, "source": article.source, "url": article.url,
         "author": article.author, "topics": list(article.topics), "path": article.path,
-        "language": getattr(article, "language", ""),
+        "language": article.language,
     }  # fmt: skip
-    if not fields_["language"]:
-        del fields_["language"]  # articles read before languages were known
     text = json.dumps(fields_, ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8", "surrogatepass")
