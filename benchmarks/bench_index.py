@@ -1,23 +1,30 @@
-"""Index benchmark: our sparse BM25 index against plain rank-bm25 on news passages.
+"""The live archive at scale: build, open, questions beside bm25s and rank-bm25, and changes.
 
-    python benchmarks/bench_index.py [--sizes 10000,100000,1000000] [--queries 200]
-                                     [--data ../shared/data]
+    python benchmarks/bench_index.py [--sizes 100000,1000000] [--queries 200]
+                                     [--data ../shared/data] [--work DIR] [--keep]
 
-Corpus: Reuters-21578 and BBC News records (read in place, never copied), one article per
-record with an empty body skipped, shuffled with a fixed seed. A size of N passages takes
-articles in that order until N passages are reached; beyond the distinct articles' passages
-the list is repeated as copies whose title carries " #<copy>" (a new title term), so copies
-are distinct articles with distinct passages. The distinct articles are analysed once
-(Analyzer + split_passages, exactly as ``build_index`` does); copies reuse that analysis with
-their own (really analysed) title terms.
+Corpus: Reuters-21578 and BBC News, read with the project's own JSONL reader, shuffled with a
+fixed seed and written as JSONL exports into a corpus folder; a size of N passages takes
+articles in that order until N passages are reached, then repeats them as copies whose id and
+title carry "#<copy>" (distinct articles, distinct passages, analysed again like any other).
 
-Every measurement of a size runs in a fresh child process, one at a time:
-  build  ``build_index`` on the articles with analysis served from the cache, so it covers
-         fingerprints + vocabulary numbering + arrays + ``build_postings`` + SearchIndex;
-         then ``save_index`` (peak RSS = the child's ru_maxrss, cache included)
-  e2e    ``build_index`` with real analysis (sizes without copies only, <= --e2e-max)
-  load   ``load_index`` in a fresh process, RSS, then ``SearchIndex.search(terms, 10)``
-  rank   ``BM25Okapi(token_lists)``, ``get_scores`` + top-10, and agreement with our index
+Each size runs, one after another, in fresh child processes:
+
+  build    ``IndexManager.open`` on the empty data folder and ``merge_all`` (what
+           ``bot.py index`` does): analysis on every core, segments, merges. Wall time, peak
+           RSS of the process and its analysis workers, disk size.
+  open     a fresh ``IndexManager.open`` on the built index (corpus rescanned, nothing
+           changed): wall time and resident memory right after.
+  query    the same passages' terms in bm25s (numba backend, ``method="atire",
+           idf_method="robertson"``, k1/b as ours, single thread) and rank-bm25 (BM25Okapi;
+           100k only: ~1 s a question at 1M); then every question asked of each in turn
+           (interleaved): p50/p95 latency of a top-10, and top-10 agreement with rank-bm25
+           (ours must be identical) and with bm25s (which has no epsilon floor).
+  changes  add one article (a new file) and reload, with alerts queued for 1,000 subscribers;
+           change it; delete it; an unchanged rescan; then ten one-article reloads and the
+           merge the policy makes of them. Wall time of each.
+
+Nothing here is a timed test: it prints figures. Run on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -25,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import random
 import resource
 import shutil
@@ -35,701 +41,411 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bot.articles.model import Article, article_id  # noqa: E402
-from bot.text.analysis import Analyzer  # noqa: E402
-from bot.text.passages import PassageRules  # noqa: E402
+from bot.articles.scan import CorpusFile, iter_article_file
+from bot.search.builder import ArticleAnalyser
+from bot.text.analysis import Analyzer
+from bot.text.passages import PassageRules
 
 SEED = 20240611
-SOURCES = (("reuters-21578/corpus.jsonl", "Reuters"), ("bbc-news/corpus.jsonl", "BBC News"))
+SOURCES = ("reuters-21578/corpus.jsonl", "bbc-news/corpus.jsonl")
+RECORDS_PER_FILE = 5000
 PAGE = os.sysconf("SC_PAGE_SIZE")
-GOALS = {
-    "p50_100k_ms": 1.0,
-    "p50_1m_ms": 10.0,
-    "load_100k_s": 0.5,
-    "build_ratio": 2.0,
-    "peak_1m_gb": 5.0,
+TARGETS = {
+    "p50 vs bm25s": "<= 0.5x (first bar 1.0x)",
+    "add one article at 1M": "<= 1 s",
+    "unchanged rescan at 1M": "<= 0.5 s",
+    "cold open at 1M": "<= 0.3 s, resident <= 1 GB",
+    "full build at 1M": "<= 180 s, peak <= 4 GB",
 }
 
 
-# --- measurement helpers -------------------------------------------------------------------
-
-
 def rss_mb() -> float:
-    """Current resident set size of this process (from /proc/self/statm)."""
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * PAGE / 2**20
 
 
 def peak_mb() -> float:
-    """RSS high-water mark of this process so far (ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """High-water RSS of this process and, separately, of its largest finished child."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own + children  # analysis workers run beside the parent
 
 
-def reset_peak() -> bool:
-    """Reset this process's RSS high-water mark (VmHWM) so a phase's own peak can be read."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def hwm_mb() -> float:
-    """VmHWM (RSS high-water mark since start or the last reset_peak) from /proc/self/status."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return peak_mb()
+def dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
-    a = np.asarray(values)
-    return float(np.percentile(a, 50)), float(np.percentile(a, 95))
+    return float(np.percentile(values, 50)), float(np.percentile(values, 95))
 
 
-def dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+# --- corpus -----------------------------------------------------------------------------------
 
 
-# --- corpus ----------------------------------------------------------------------------------
+def read_records(data: Path) -> list[dict]:
+    """The shared data's articles as records, through the project's own reader."""
+    records = []
+    for relpath in SOURCES:
+        path = data / relpath
+        file = CorpusFile(path, relpath, path.stat().st_size, path.stat().st_mtime_ns)
+        for item in iter_article_file(file):
+            if hasattr(item, "text"):
+                records.append(
+                    {"id": item.id, "title": item.title, "text": item.text,
+                     "date": item.date.isoformat() if item.date else None,
+                     "source": "Reuters" if relpath.startswith("reuters") else "BBC News",
+                     "topics": list(item.topics)}
+                )  # fmt: skip
+    random.Random(SEED).shuffle(records)
+    return records
 
 
-def normalise(text: str) -> str:
-    """Paragraphs separated by a blank line; hard-wrapped lines joined. A blank line or an
-    indented line (Reuters indents each paragraph's first line) starts a paragraph."""
-    paragraphs: list[str] = []
-    current: list[str] = []
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if (not line.strip() or line[0] in " \t") and current:
-            paragraphs.append(" ".join(" ".join(current).split()))
-            current = []
-        if line.strip():
-            current.append(line)
-    if current:
-        paragraphs.append(" ".join(" ".join(current).split()))
-    return "\n\n".join(paragraphs)
+def passage_counts(records: list[dict], cache: Path) -> list[int]:
+    """Passages per record (analysed once, on every core; cached between runs)."""
+    if cache.is_file():
+        counts = json.loads(cache.read_text())
+        if len(counts) == len(records):
+            return counts
+    from bot.articles.model import Article
+
+    analyser = ArticleAnalyser(Analyzer(), PassageRules())
+    articles = (Article(id=r["id"], title=r["title"], text=r["text"]) for r in records)
+    counts = [len(a.passages) for a in analyser.analyse(articles)]
+    cache.write_text(json.dumps(counts))
+    return counts
 
 
-def read_articles(data: Path) -> list[Article]:
-    articles = []
-    for rel, source in SOURCES:
-        with (data / rel).open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                record = json.loads(line)
-                text = normalise(record.get("text") or "")
-                if not text:
-                    continue
-                key = str(record.get("_id") or lineno)
-                topics = record.get("topics") or (
-                    [record["category"]] if record.get("category") else []
-                )
-                articles.append(
-                    Article(
-                        id=article_id(f"{rel}#{key}"),
-                        title=" ".join((record.get("title") or f"{rel} {key}").split()),
-                        text=text,
-                        source=source,
-                        topics=tuple(topics),
-                        path=f"{rel}#{key}",
-                    )
-                )
-    random.Random(SEED).shuffle(articles)
-    return articles
-
-
-def copy_article(article: Article, copy: int) -> Article:
-    if copy == 0:
-        return article
-    return Article(
-        id=article_id(f"{article.path}~copy{copy}"),
-        title=f"{article.title} #{copy}",
-        text=article.text,
-        source=article.source,
-        date=article.date,
-        topics=article.topics,
-        path=f"{article.path}~copy{copy}",
-    )
-
-
-def make_cache(data: Path, cache: Path) -> dict:
-    """Analyse the distinct articles once; pickle articles + per-article analysis."""
-    from bot.search.index import _analyse
-
-    t0 = time.perf_counter()
-    articles = read_articles(data)
-    t_read = time.perf_counter() - t0
-    analyzer, rules = Analyzer(), PassageRules()
-    t0 = time.perf_counter()
-    analysed, title_counts = [], []
-    for a in articles:
-        analysed.append(_analyse(a, analyzer, rules))
-        title_counts.append(len(analyzer.terms(a.title)))
-    t_analyse = time.perf_counter() - t0
-    with cache.open("wb") as f:
-        pickle.dump((articles, analysed, title_counts), f, protocol=pickle.HIGHEST_PROTOCOL)
-    passages = sum(len(x.spans) for x in analysed)
-    return {
-        "articles": len(articles),
-        "passages": passages,
-        "tokens": sum(len(t) for x in analysed for t in x.tokens),
-        "read_s": t_read,
-        "analyse_s": t_analyse,
-        "analyse_us_per_passage": t_analyse / passages * 1e6,
-    }
-
-
-def select(cache: Path, size: int, analyzer: Analyzer | None):
-    """Articles (with copies) reaching ``size`` passages, and their analysis in build order.
-
-    ``analyzer`` is needed for copies: their suffixed title is really analysed.
-    """
-    from bot.search.index import _AnalysedArticle
-
-    with cache.open("rb") as f:
-        base, analysed, title_counts = pickle.load(f)
-    articles, analyses, total, copy = [], [], 0, 0
+def write_corpus(records: list[dict], counts: list[int], size: int, folder: Path) -> int:
+    """JSONL exports holding ``size`` passages' worth of records (copies beyond the data)."""
+    folder.mkdir(parents=True)
+    total, copy, written, out = 0, 0, 0, None
     while total < size:
-        for article, a, n_title in zip(base, analysed, title_counts, strict=True):
+        for record, count in zip(records, counts, strict=True):
             if total >= size:
                 break
-            if not a.spans:
-                continue
-            art = copy_article(article, copy)
-            if copy:
-                title = analyzer.terms(art.title)
-                a = _AnalysedArticle(a.spans, [title + t[n_title:] for t in a.tokens])
-            articles.append(art)
-            analyses.append(a)
-            total += len(a.spans)
+            if written % RECORDS_PER_FILE == 0:
+                if out:
+                    out.close()
+                out = (folder / f"export-{written // RECORDS_PER_FILE:04d}.jsonl").open("w")
+            item = record if copy == 0 else {
+                **record, "id": f"{record['id']}#{copy}", "title": f"{record['title']} #{copy}"
+            }  # fmt: skip
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+            total += count
+            written += 1
         copy += 1
-    return articles, analyses, total, copy
+    if out:
+        out.close()
+    return total
 
 
-def check_copies(articles, analyses, analyzer, n=20) -> None:
-    """The reused analysis of copies must equal a real analysis of those articles."""
-    from bot.search.index import _analyse
+def make_questions(records: list[dict], n: int) -> list[str]:
+    """Half lower-cased titles, half 3-8 word snippets of article text."""
+    rng = random.Random(SEED + 1)
+    questions = []
+    for record in rng.sample(records, n):
+        if len(questions) % 2 == 0:
+            questions.append(record["title"].lower())
+        else:
+            words = record["text"].split()
+            start = rng.randrange(max(1, len(words) - 8))
+            questions.append(" ".join(words[start : start + rng.randint(3, 8)]))
+    return questions
 
-    rng = random.Random(SEED)
-    copies = [i for i, a in enumerate(articles) if "~copy" in a.path]
-    for i in rng.sample(copies, min(n, len(copies))):
-        real = _analyse(articles[i], analyzer, PassageRules())
-        assert real.spans == analyses[i].spans and real.tokens == analyses[i].tokens, i
 
-
-# --- child processes -------------------------------------------------------------------------
+# --- child processes --------------------------------------------------------------------------
 
 
 def child_build(spec: dict) -> dict:
-    import bot.search.index as index_mod
-    from bot.search.storage import save_index
+    from bot.search.lifecycle import IndexManager
 
-    analyzer = Analyzer()
-    t0 = time.perf_counter()
-    articles, analyses, n_passages, copies = select(Path(spec["cache"]), spec["size"], analyzer)
-    prep_s = time.perf_counter() - t0
-    if copies > 1:
-        check_copies(articles, analyses, analyzer)
-    by_id = {a.id: x for a, x in zip(articles, analyses, strict=True)}
-    index_mod._analyse = lambda article, analyzer, rules: by_id[article.id]
-    timing = {}
-    real_postings = index_mod.build_postings
-
-    def timed_postings(*args, **kwargs):
-        t = time.perf_counter()
-        out = real_postings(*args, **kwargs)
-        timing["postings_s"] = time.perf_counter() - t
-        return out
-
-    index_mod.build_postings = timed_postings
-    rss_before, peak_before = rss_mb(), peak_mb()
-    was_reset = reset_peak()
-    t0 = time.perf_counter()
-    index = index_mod.build_index(articles, analyzer)
-    build_s = time.perf_counter() - t0
-    peak_build = hwm_mb() if was_reset else peak_mb()
-    rss_after = rss_mb()
-    assert len(index) == n_passages, (len(index), n_passages)
-    t0 = time.perf_counter()
-    version = save_index(index, Path(spec["out"]), manifest={})
-    save_s = time.perf_counter() - t0
+    started = time.perf_counter()
+    manager = IndexManager(Path(spec["corpus"]), Path(spec["index"]))
+    report = manager.open()
+    opened = time.perf_counter() - started
+    merges = manager.merge_all()
+    seconds = time.perf_counter() - started
     return {
-        "passages": n_passages,
-        "articles": len(articles),
-        "copies": copies,
-        "vocabulary": len(index.vocabulary),
-        "postings": len(index.postings.indices),
-        "tokens": len(index.passages.tokens),
-        "prep_s": prep_s,
-        "build_s": build_s,
-        "postings_s": timing["postings_s"],
-        "rss_before_mb": rss_before,
-        "peak_before_mb": peak_before,
-        "peak_build_mb": peak_build,
-        "rss_after_mb": rss_after,
-        "peak_process_mb": peak_mb(),
-        "save_s": save_s,
-        "disk_bytes": dir_size(version),
+        "build_s": seconds,
+        "index_s": opened,
+        "merge_s": seconds - opened,
+        "merges": merges,
+        "segments": len(manager.index.segments),
+        "articles": report.articles,
+        "passages": report.passages,
+        "peak_mb": peak_mb(),
+        "disk_mb": dir_mb(Path(spec["index"])),
     }
 
 
-def child_e2e(spec: dict) -> dict:
-    import bot.search.index as index_mod
+def child_open(spec: dict) -> dict:
+    from bot.search.lifecycle import IndexManager
 
-    analyzer = Analyzer()
-    articles, _, n_passages, copies = select(Path(spec["cache"]), spec["size"], None)
-    assert copies == 1
-    real_analyse, spent = index_mod._analyse, [0.0]
-
-    def timed_analyse(*args):
-        t = time.perf_counter()
-        out = real_analyse(*args)
-        spent[0] += time.perf_counter() - t
-        return out
-
-    index_mod._analyse = timed_analyse
-    t0 = time.perf_counter()
-    index = index_mod.build_index(articles, analyzer)
-    total = time.perf_counter() - t0
-    assert len(index) == n_passages
-    return {"e2e_s": total, "analyse_s": spent[0]}
+    before = rss_mb()
+    started = time.perf_counter()
+    manager = IndexManager(Path(spec["corpus"]), Path(spec["index"]))
+    report = manager.open()
+    seconds = time.perf_counter() - started
+    assert not report.rebuilt, "the corpus changed between build and open"
+    return {"open_s": seconds, "open_rss_mb": rss_mb(), "base_rss_mb": before}
 
 
-def child_load(spec: dict) -> dict:
-    from bot.search.storage import load_index
-
-    queries = json.loads(Path(spec["queries"]).read_text())
-    rss0 = rss_mb()
-    t0 = time.perf_counter()
-    index = load_index(Path(spec["out"]))
-    load_s = time.perf_counter() - t0
-    rss_load = rss_mb()
-    lat = []
-    for terms in queries:
-        t = time.perf_counter()
-        index.search(terms, 10)
-        lat.append(time.perf_counter() - t)
-    # Second pass: mmap pages are now resident.
-    warm = []
-    for terms in queries:
-        t = time.perf_counter()
-        index.search(terms, 10)
-        warm.append(time.perf_counter() - t)
-    p50, p95 = percentiles(lat)
-    w50, w95 = percentiles(warm)
-    return {
-        "load_s": load_s,
-        "rss_start_mb": rss0,
-        "rss_load_mb": rss_load,
-        "rss_queries_mb": rss_mb(),
-        "p50_ms": p50 * 1e3,
-        "p95_ms": p95 * 1e3,
-        "first_ms": lat[0] * 1e3,
-        "warm_p50_ms": w50 * 1e3,
-        "warm_p95_ms": w95 * 1e3,
-        "max_ms": max(lat) * 1e3,
-    }
-
-
-def child_rank(spec: dict) -> dict:
+def child_query(spec: dict) -> dict:
+    import bm25s
     from rank_bm25 import BM25Okapi
 
-    from bot.search.storage import load_index
+    from bot.search import bm25
+    from bot.search.lifecycle import IndexManager
 
-    queries = json.loads(Path(spec["queries"]).read_text())[: spec["rank_queries"]]
+    manager = IndexManager(Path(spec["corpus"]), Path(spec["index"]))
+    manager.open()
+    index = manager.index
+    assert bm25.warm_up(), "numba is not installed"
     analyzer = Analyzer()
-    _, analyses, n_passages, _ = select(Path(spec["cache"]), spec["size"], analyzer)
-    corpus = [t for a in analyses for t in a.tokens]
-    del analyses
-    rss_before = rss_mb()
-    was_reset = reset_peak()
-    t0 = time.perf_counter()
-    from bot.search.bm25 import BM25Params
-
-    params = BM25Params()  # the index's settings, so that scores are comparable
-    bm25 = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
-    build_s = time.perf_counter() - t0
-    peak_build = hwm_mb() if was_reset else peak_mb()
-    rss_after = rss_mb()
+    questions = [analyzer.question_terms(q) for q in spec["questions"]]
+    questions = [q for q in questions if q]
+    refs = list(index.passages())
+    position = {ref: n for n, ref in enumerate(refs)}
+    started = time.perf_counter()
+    corpus = [index.passage_terms(r) for r in refs]
+    extract_s = time.perf_counter() - started
+    params = index.params
+    peer = bm25s.BM25(
+        k1=params.k1, b=params.b, method="atire", idf_method="robertson", backend="numba"
+    )
+    started = time.perf_counter()
+    peer.index(corpus, show_progress=False)
+    peer_build_s = time.perf_counter() - started
+    peer_ids = [[i for i in peer.get_tokens_ids(q) if i is not None] for q in questions]
+    rank = None
+    rank_build_s = None
+    if spec["rank"]:
+        started = time.perf_counter()
+        rank = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
+        rank_build_s = time.perf_counter() - started
     del corpus
-    lat, refs, all_scores = [], [], []
-    for terms in queries:
-        t = time.perf_counter()
-        scores = bm25.get_scores(terms)
-        top = np.argpartition(-scores, 10)[:10]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        lat.append(time.perf_counter() - t)
-        order = np.lexsort((np.arange(len(scores)), -scores))[:10]
-        refs.append([int(i) for i in order if scores[i] > 0])
-        all_scores.append(scores)
-        if len(all_scores) * len(scores) > 5e7:  # keep at most ~400 MB of score vectors
-            all_scores[-1] = None
-    # Agreement with our index, loaded from disk as the bot does.
-    index = load_index(Path(spec["out"]))
-    same, max_diff, max_diff_top = 0, 0.0, 0.0
-    mismatches = []
-    for qi, (terms, ref) in enumerate(zip(queries, refs, strict=True)):
-        ours = index.search(terms, 10)
-        ids = [i for i, _ in ours]
-        if ids == ref:
-            same += 1
-        else:
-            mismatches.append({"query": terms, "ours": ids, "rank_bm25": ref})
-        scores = all_scores[qi] if all_scores[qi] is not None else bm25.get_scores(terms)
-        max_diff_top = max([max_diff_top] + [abs(s - scores[i]) for i, s in ours])
-        dense = index.scorer.scores(index.query_ids(terms))
-        max_diff = max(max_diff, float(np.max(np.abs(dense - scores))))
-    p50, p95 = percentiles(lat)
-    return {
-        "passages": n_passages,
-        "build_s": build_s,
-        "rss_before_mb": rss_before,
-        "peak_build_mb": peak_build,
-        "rss_after_mb": rss_after,
-        "queries": len(queries),
-        "p50_ms": p50 * 1e3,
-        "p95_ms": p95 * 1e3,
-        "identical": same,
-        "max_abs_diff": max_diff,
-        "max_abs_diff_top": max_diff_top,
-        "mismatches": mismatches[:3],
+    # Warm both: compile/load the kernels and fault in the pages a question touches.
+    for q, ids in zip(questions[:20], peer_ids[:20], strict=True):
+        index.search(q, 10)
+        if ids:
+            peer.retrieve([ids], k=10, show_progress=False, n_threads=1)
+    ours, theirs, plain = [], [], []
+    same_rank = same_peer = compared_rank = 0
+    for q, ids in zip(questions, peer_ids, strict=True):
+        t0 = time.perf_counter()
+        hits = index.search(q, 10)
+        ours.append(time.perf_counter() - t0)
+        mine = [position[h.ref] for h in hits]
+        if ids:
+            t0 = time.perf_counter()
+            docs, scores = peer.retrieve([ids], k=10, show_progress=False, n_threads=1)
+            theirs.append(time.perf_counter() - t0)
+            peer_top = [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+            same_peer += peer_top == mine
+        if rank is not None:
+            t0 = time.perf_counter()
+            scores = rank.get_scores(q)
+            top = np.argpartition(-scores, 10)[:10] if len(scores) > 10 else np.arange(len(scores))
+            plain.append(time.perf_counter() - t0)
+            want = sorted((i for i in range(len(scores)) if scores[i] > 0), key=lambda i: (-scores[i], i))
+            same_rank += want[:10] == mine
+            compared_rank += 1
+            del top
+    out = {
+        "kernel": bm25.kernel_name(),
+        "questions": len(questions),
+        "ours_p50_ms": percentiles(ours)[0] * 1e3,
+        "ours_p95_ms": percentiles(ours)[1] * 1e3,
+        "bm25s_p50_ms": percentiles(theirs)[0] * 1e3,
+        "bm25s_p95_ms": percentiles(theirs)[1] * 1e3,
+        "bm25s_build_s": peer_build_s,
+        "same_as_bm25s": same_peer,
+        "extract_s": extract_s,
+        "query_rss_mb": rss_mb(),
     }
-
-
-CHILDREN = {"build": child_build, "e2e": child_e2e, "load": child_load, "rank": child_rank}
-
-
-def run_child(kind: str, spec: dict, work: Path, max_rss_gb: float) -> dict | None:
-    """Run one measurement in a fresh interpreter; kill it if its RSS passes ``max_rss_gb``."""
-    spec_path = work / f"{kind}-{spec['size']}.json"
-    result_path = work / f"{kind}-{spec['size']}.result.json"
-    spec_path.write_text(json.dumps({**spec, "result": str(result_path)}))
-    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, str(spec_path)])
-    limit_pages = max_rss_gb * 2**30 / PAGE
-    while proc.poll() is None:
-        try:
-            with open(f"/proc/{proc.pid}/statm") as f:
-                if int(f.read().split()[1]) > limit_pages:
-                    proc.kill()
-                    proc.wait()
-                    print(f"  ! {kind} at {spec['size']} killed: RSS > {max_rss_gb} GB", flush=True)
-                    return None
-        except FileNotFoundError:
-            pass
-        time.sleep(0.2)
-    if proc.returncode != 0:
-        print(f"  ! {kind} at {spec['size']} failed (exit {proc.returncode})", flush=True)
-        return None
-    return json.loads(result_path.read_text())
-
-
-# --- queries ---------------------------------------------------------------------------------
-
-
-def make_queries(cache: Path, n: int) -> list[dict]:
-    """Half lower-cased titles, half 3-8 consecutive words of a random passage; analysed."""
-    with cache.open("rb") as f:
-        articles, analysed, _ = pickle.load(f)
-    analyzer, rng, out = Analyzer(), random.Random(SEED), []
-    while len(out) < n:
-        i = rng.randrange(len(articles))
-        if not analysed[i].spans:
-            continue
-        if len(out) % 2 == 0:
-            text, kind = articles[i].title.lower(), "title"
-        else:
-            _, start, end = rng.choice(analysed[i].spans)
-            words = articles[i].text[start:end].split()
-            k = rng.randint(3, 8)
-            j = rng.randrange(max(1, len(words) - k + 1))
-            text, kind = " ".join(words[j : j + k]), "snippet"
-        terms = analyzer.terms(text)
-        if terms:
-            out.append({"kind": kind, "text": text, "terms": terms})
+    if rank is not None:
+        out |= {
+            "rank_p50_ms": percentiles(plain)[0] * 1e3,
+            "rank_p95_ms": percentiles(plain)[1] * 1e3,
+            "rank_build_s": rank_build_s,
+            "same_as_rank": same_rank,
+            "compared_rank": compared_rank,
+        }
     return out
 
 
-# --- report ----------------------------------------------------------------------------------
+NEW_ARTICLE = """---
+title: Harbour authority opens a new container terminal {n}
+date: 2026-11-30
+---
+
+The harbour authority opened its new container terminal {n} on Monday, doubling capacity.
+
+Shipping lines said the terminal would cut waiting times for freighters by half.
+"""
 
 
-def fmt(value, spec: str, missing: str = "n/a") -> str:
-    return missing if value is None else format(value, spec)
+def child_changes(spec: dict) -> dict:
+    from bot.alerts.queue import queue_alerts
+    from bot.search.lifecycle import IndexManager
+    from bot.store import AlertOutbox, SubscriptionStore, open_database
+
+    corpus, index_dir = Path(spec["corpus"]), Path(spec["index"])
+    manager = IndexManager(corpus, index_dir)
+    manager.open()
+    db = open_database(Path(spec["work"]) / "bot.sqlite3")
+    subscriptions, outbox = SubscriptionStore(db), AlertOutbox(db)
+    topics = ["", "harbour", "container terminal", "oil prices", "election", "football"]
+    for chat in range(1, 1001):
+        subscriptions.subscribe(chat, topics[chat % len(topics)])
+    outbox.queue_new_articles([(a, a) for a in ("primed",)], lambda _: ())  # first scan
+    analyzer = Analyzer()
+    out: dict[str, float] = {}
+
+    def reload_and_queue(label: str) -> None:
+        t0 = time.perf_counter()
+        report = manager.reload()
+        ids = [a.id for a in report.added]
+        queued = queue_alerts(manager.index, analyzer, subscriptions, outbox, ids)
+        out[f"{label}_s"] = time.perf_counter() - t0
+        out[f"{label}_queued"] = queued.queued
+
+    path = corpus / "new-article.md"
+    t0 = time.perf_counter()
+    manager.reload()
+    out["unchanged_s"] = time.perf_counter() - t0
+    path.write_text(NEW_ARTICLE.format(n=0), encoding="utf-8")
+    reload_and_queue("add")
+    assert manager.index.search(analyzer.terms("container terminal freighters"), 1)
+    before = path.stat().st_mtime_ns
+    path.write_text(NEW_ARTICLE.format(n=0).replace("half", "a third"), encoding="utf-8")
+    os.utime(path, ns=(before + 2_000_000_000,) * 2)
+    reload_and_queue("change")
+    path.unlink()
+    reload_and_queue("delete")
+    for n in range(1, 11):
+        (corpus / f"new-article-{n}.md").write_text(NEW_ARTICLE.format(n=n), encoding="utf-8")
+        manager.reload()
+    segments = len(manager.index.segments)
+    t0 = time.perf_counter()
+    merges = manager.merge_all()
+    out["merge_s"] = time.perf_counter() - t0
+    out["merge_segments"] = f"{segments} -> {len(manager.index.segments)} ({merges} merge)"
+    for n in range(1, 11):
+        (corpus / f"new-article-{n}.md").unlink()
+    manager.reload()
+    return out
 
 
-def ok(flag: bool | None) -> str:
-    return "n/a" if flag is None else ("MET" if flag else "NOT MET")
+CHILDREN = {"build": child_build, "open": child_open, "query": child_query, "changes": child_changes}
 
 
-def report(rows: list[dict], info: dict, args) -> None:
-    print()
-    print(
-        f"Corpus: {info['articles']:,} distinct articles (Reuters-21578 + BBC News, body "
-        f"non-empty) = {info['passages']:,} passages, {info['tokens']:,} tokens; analysis "
-        f"(split_passages + Analyzer) {info['analyse_s']:.1f} s = "
-        f"{info['analyse_us_per_passage']:.0f} us/passage, shared by both indexes."
+def run_child(kind: str, spec: dict) -> dict:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", kind, json.dumps(spec)],
+        capture_output=True,
+        text=True,
     )
-    print(
-        f"Queries: {args.queries} (half lower-cased titles, half 3-8 word passage snippets), "
-        f"seed {SEED}, same for every size."
-    )
-    print()
-    print("Our index (bot.search)")
-    head = (
-        f"{'passages':>9} {'articles':>8} {'copies':>6} {'analysis':>9} {'e2e build':>9} "
-        f"{'build':>7} {'postings':>8} {'peak RSS':>9} {'base RSS':>8} {'proc peak':>9} "
-        f"{'disk':>8} "
-        f"{'load':>7} {'RSS load':>8} {'RSS q':>7} {'p50':>8} {'p95':>8} {'warm p50':>8}"
-    )
-    print(head)
-    print(
-        f"{'':>9} {'':>8} {'':>6} {'s':>9} {'s':>9} {'s':>7} {'s':>8} {'MB':>9} {'MB':>8} "
-        f"{'MB':>9} "
-        f"{'MB':>8} {'s':>7} {'MB':>8} {'MB':>7} {'ms':>8} {'ms':>8} {'ms':>8}"
-    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr[-3000:])
+        raise SystemExit(f"{kind} failed")
+    print(f"  {kind}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def report(rows: list[dict]) -> None:
+    def f(value, spec=".2f"):
+        return "n/a" if value is None else format(value, spec)
+
+    print("\nQuestions: top-10, single thread, interleaved (ours / bm25s-numba / rank-bm25)")
+    print(f"{'passages':>10} {'ours p50':>9} {'p95':>7} {'bm25s p50':>10} {'p95':>7} "
+          f"{'ratio':>6} {'rank p50':>9} {'=rank':>9} {'=bm25s':>9}")  # fmt: skip
     for r in rows:
-        b, lo, e = r["build"] or {}, r["load"] or {}, r["e2e"] or {}
-        analysis = e.get("analyse_s")
-        analysis_s = (
-            fmt(analysis, ".1f")
-            if analysis is not None
-            else (f"~{r['passages'] * info['analyse_us_per_passage'] / 1e6:.0f}*")
-        )
+        q = r["query"]
+        ratio = q["ours_p50_ms"] / q["bm25s_p50_ms"]
+        same_rank = f"{q['same_as_rank']}/{q['compared_rank']}" if "same_as_rank" in q else "n/a"
         print(
-            f"{r['passages']:>9,} {fmt(b.get('articles'), ',d'):>8} {fmt(b.get('copies'), 'd'):>6} "
-            f"{analysis_s:>9} {fmt(e.get('e2e_s'), '.1f', '-'):>9} "
-            f"{fmt(b.get('build_s'), '.2f'):>7} {fmt(b.get('postings_s'), '.2f'):>8} "
-            f"{fmt(b.get('peak_build_mb'), ',.0f'):>9} {fmt(b.get('rss_before_mb'), ',.0f'):>8} "
-            f"{fmt(b.get('peak_process_mb'), ',.0f'):>9} "
-            f"{fmt(b.get('disk_bytes', 0) / 2**20 if b else None, ',.0f'):>8} "
-            f"{fmt(lo.get('load_s'), '.3f'):>7} {fmt(lo.get('rss_load_mb'), ',.0f'):>8} "
-            f"{fmt(lo.get('rss_queries_mb'), ',.0f'):>7} {fmt(lo.get('p50_ms'), '.3f'):>8} "
-            f"{fmt(lo.get('p95_ms'), '.3f'):>8} {fmt(lo.get('warm_p50_ms'), '.3f'):>8}"
+            f"{r['passages']:>10,} {q['ours_p50_ms']:>8.3f}m {q['ours_p95_ms']:>6.2f}m "
+            f"{q['bm25s_p50_ms']:>9.3f}m {q['bm25s_p95_ms']:>6.2f}m {ratio:>5.2f}x "
+            f"{f(q.get('rank_p50_ms'), '.1f'):>8}m {same_rank:>9} "
+            f"{q['same_as_bm25s']:>5}/{q['questions']:<3}"
         )
-    print()
-    print("rank-bm25 (BM25Okapi) on the same token lists, and agreement with our index")
-    print(
-        f"{'passages':>9} {'build':>7} {'ours/rb':>7} {'peak RSS':>9} {'base RSS':>8} "
-        f"{'queries':>7} {'p50':>9} {'p95':>9} {'speed-up':>8} {'top-10 identical':>16} "
-        f"{'max|diff| all':>13} {'max|diff| top':>13}"
-    )
-    print(
-        f"{'':>9} {'s':>7} {'':>7} {'MB':>9} {'MB':>8} {'':>7} {'ms':>9} {'ms':>9} "
-        f"{'p50':>8} {'':>16} {'':>13} {'':>13}"
-    )
+    print("\nBuild, open, memory")
+    print(f"{'passages':>10} {'articles':>9} {'build':>8} {'(index':>8} {'merge)':>7} "
+          f"{'peak':>8} {'disk':>8} {'open':>7} {'resident':>9} {'bm25s build':>11} "
+          f"{'rank build':>10}")  # fmt: skip
     for r in rows:
-        k, b, lo = r["rank"], r["build"] or {}, r["load"] or {}
-        if not k:
-            print(f"{r['passages']:>9,}  rank-bm25 not run: {r.get('rank_note', 'failed')}")
-            continue
-        ratio = b["build_s"] / k["build_s"] if b else None
-        speed = k["p50_ms"] / lo["p50_ms"] if lo else None
+        b, o, q = r["build"], r["open"], r["query"]
         print(
-            f"{r['passages']:>9,} {k['build_s']:>7.2f} {fmt(ratio, '.2f'):>7} "
-            f"{k['peak_build_mb']:>9,.0f} {k['rss_before_mb']:>8,.0f} {k['queries']:>7} "
-            f"{k['p50_ms']:>9.1f} {k['p95_ms']:>9.1f} {fmt(speed, ',.0f'):>7}x "
-            f"{k['identical']:>7}/{k['queries']:<3} {100 * k['identical'] / k['queries']:>4.0f}% "
-            f"{k['max_abs_diff']:>13.3g} {k['max_abs_diff_top']:>13.3g}"
+            f"{r['passages']:>10,} {b['articles']:>9,} {b['build_s']:>7.1f}s {b['index_s']:>7.1f}s "
+            f"{b['merge_s']:>6.1f}s {b['peak_mb'] / 1024:>7.2f}G {b['disk_mb'] / 1024:>7.2f}G "
+            f"{o['open_s']:>6.3f}s {o['open_rss_mb']:>8.0f}M {q['bm25s_build_s']:>10.1f}s "
+            f"{f(q.get('rank_build_s'), '.1f'):>9}s"
         )
-    print()
-    print("What each column covers:")
-    print("  analysis   split_passages + Analyzer for this size's passages, timed inside an")
-    print("             end-to-end build_index; * = estimate from the distinct-article rate (sizes")
-    print("             with copies are not analysed for real). Not included in 'build' below.")
-    print("  e2e build  build_index(articles) with real analysis, fresh process ('-' = not run).")
-    print("  build      build_index(articles) with analysis served from the cache: fingerprints,")
-    print("             first-seen vocabulary numbering, passage arrays, build_postings,")
-    print(
-        "             SearchIndex (term dict). Compare with rank-bm25 'build' = BM25Okapi(tokens)."
-    )
-    print("  postings   the build_postings part of 'build'.")
-    print("  peak RSS   RSS high-water mark of the build (VmHWM reset just before build_index /")
-    print("             BM25Okapi, read after it), so it includes 'base RSS' = resident before the")
-    print("             build: interpreter + analysis cache + this size's token lists. 'proc peak'")
-    print("             = ru_maxrss of the whole fresh build process (cache loading included).")
-    print("  disk       saved index directory (save_index). load = load_index in a fresh process")
-    print(
-        "             (OS page cache warm); RSS load / RSS q = resident after load / after queries."
-    )
-    print(
-        "  p50/p95    SearchIndex.search(terms, 10) over all queries right after load (mmap pages"
-    )
-    print("             faulted in on first use); warm p50 = second pass over the same queries.")
-    print("  rank-bm25  p50/p95 = get_scores + top-10 (argpartition); fewer queries at large sizes")
-    print("             (see 'queries'). Identical = our top-10 ids == rank-bm25's positive-score")
-    print("             top-10 ordered by (-score, index); max|diff| all = over every passage's")
-    print("             score (our dense scores vs get_scores), top = over our top-10.")
-    print()
-    print("Goals:")
-    by = {r["passages"]: r for r in rows}
-
-    def nearest(target):
-        sizes = [s for s in by if 0.8 * target <= s <= 1.2 * target]
-        return by[min(sizes, key=lambda s: abs(s - target))] if sizes else None
-
-    r100, r1m = nearest(100_000), nearest(1_000_000)
-
-    def val(r, part, key):
-        return (r.get(part) or {}).get(key) if r else None
-
-    p = val(r100, "load", "p50_ms")
-    print(
-        f"  p50 <= 1 ms at 100k:            {fmt(p, '.3f')} ms"
-        f"   {ok(None if p is None else p <= 1)}"
-    )
-    p = val(r1m, "load", "p50_ms")
-    print(
-        f"  p50 <= 10 ms at 1M:             {fmt(p, '.3f')} ms"
-        f"   {ok(None if p is None else p <= 10)}"
-    )
-    ident = [(r["passages"], r["rank"]) for r in rows if r["rank"]]
-    all_same = all(k["identical"] == k["queries"] for _, k in ident) if ident else None
-    detail = ", ".join(f"{n:,}: {k['identical']}/{k['queries']}" for n, k in ident)
-    print(f"  top-10 identical to rank-bm25:  {detail}   {ok(all_same)}")
-    p = val(r100, "load", "load_s")
-    print(
-        f"  cold load <= 0.5 s at 100k:     {fmt(p, '.3f')} s"
-        f"   {ok(None if p is None else p <= 0.5)}"
-    )
-    ratios = [
-        (r["passages"], r["build"]["build_s"] / r["rank"]["build_s"])
-        for r in rows
-        if r["build"] and r["rank"]
-    ]
-    detail = ", ".join(f"{n:,}: {x:.2f}x" for n, x in ratios)
-    print(
-        f"  build <= 2x rank-bm25 build:    {detail}   "
-        f"{ok(all(x <= 2 for _, x in ratios) if ratios else None)}"
-    )
-    p = val(r1m, "build", "peak_process_mb")
-    print(
-        f"  peak memory at 1M <= 5 GB:      {fmt(p and p / 1024, '.2f')} GB (whole build process)  "
-        f"{ok(None if p is None else p <= 5 * 1024)}"
-    )
+    print("\nChanges (reload until searchable, alerts queued for 1,000 subscribers)")
+    print(f"{'passages':>10} {'add one':>8} {'change':>8} {'delete':>8} {'unchanged':>10} "
+          f"{'merge of 10 small':>18} {'segments':>16}")  # fmt: skip
     for r in rows:
-        if r.get("rank_note"):
-            print(f"  note: {r['passages']:,}: {r['rank_note']}")
-
-
-# --- main ------------------------------------------------------------------------------------
+        c = r["changes"]
+        print(
+            f"{r['passages']:>10,} {c['add_s']:>7.3f}s {c['change_s']:>7.3f}s "
+            f"{c['delete_s']:>7.3f}s {c['unchanged_s']:>9.3f}s {c['merge_s']:>17.2f}s "
+            f"{c['merge_segments']:>16}"
+        )
+    print("\nTargets (issue 9):")
+    for what, target in TARGETS.items():
+        print(f"  {what:<24} {target}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument(
-        "--e2e-max",
-        type=int,
-        default=100_000,
-        help="largest size also built with real analysis (default 100000)",
-    )
-    parser.add_argument(
-        "--rank-max",
-        type=int,
-        default=1_000_000,
-        help="largest size rank-bm25 is run at (default 1000000)",
-    )
-    parser.add_argument(
-        "--max-rss-gb",
-        type=float,
-        default=12.0,
-        help="kill a child (and skip rank-bm25 if projected) above this RSS",
-    )
-    parser.add_argument("--keep", type=Path, help="keep work files (cache, indexes) here")
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
     if args.child:
-        kind, spec_path = args.child
-        spec = json.loads(Path(spec_path).read_text())
-        result = CHILDREN[kind](spec)
-        Path(spec["result"]).write_text(json.dumps(result))
+        print(json.dumps(CHILDREN[args.child[0]](json.loads(args.child[1]))))
         return
-
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    work = Path(tempfile.mkdtemp(prefix="bench_index_")) if not args.keep else args.keep
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-index-"))
     work.mkdir(parents=True, exist_ok=True)
+    records = read_records(args.data)
+    print(f"{len(records):,} distinct articles; counting passages ...", file=sys.stderr)
+    counts = passage_counts(records, work / "passages.json")
+    questions = make_questions(records, args.queries)
+    rows = []
     try:
-        cache = work / "analysed.pickle"
-        print(f"analysing the distinct articles once (cache {cache}) ...", flush=True)
-        info = make_cache(args.data, cache)
-        print(
-            f"  {info['articles']:,} articles, {info['passages']:,} passages, "
-            f"{info['analyse_s']:.1f} s",
-            flush=True,
-        )
-        queries = make_queries(cache, args.queries)
-        queries_path = work / "queries.json"
-        queries_path.write_text(json.dumps([q["terms"] for q in queries]))
-        rows, rank_mb_per_passage = [], None
-        for size in sizes:
-            out = work / f"index-{size}"
+        for size in (int(s) for s in args.sizes.split(",")):
+            folder = work / f"size-{size}"
+            shutil.rmtree(folder, ignore_errors=True)
+            passages = write_corpus(records, counts, size, folder / "corpus")
+            print(f"[{passages:,} passages]", file=sys.stderr, flush=True)
             spec = {
-                "size": size,
-                "cache": str(cache),
-                "out": str(out),
-                "queries": str(queries_path),
+                "corpus": str(folder / "corpus"),
+                "index": str(folder / "data" / "index"),
+                "work": str(folder),
+                "questions": questions,
+                "rank": size <= 200_000,
             }
-            row = {
-                "size": size,
-                "passages": size,
-                "build": None,
-                "e2e": None,
-                "load": None,
-                "rank": None,
-            }
-            print(f"[{size:,}] build ...", flush=True)
-            row["build"] = run_child("build", spec, work, args.max_rss_gb)
-            if row["build"]:
-                row["passages"] = row["build"]["passages"]
-                print(f"  {json.dumps(row['build'])}", flush=True)
-            if size <= args.e2e_max and size <= info["passages"]:
-                print(f"[{size:,}] end-to-end build_index ...", flush=True)
-                row["e2e"] = run_child("e2e", spec, work, args.max_rss_gb)
-                print(f"  {json.dumps(row['e2e'])}", flush=True)
-            if row["build"]:
-                print(f"[{size:,}] load + queries ...", flush=True)
-                row["load"] = run_child("load", spec, work, args.max_rss_gb)
-                print(f"  {json.dumps(row['load'])}", flush=True)
-            projected = rank_mb_per_passage * size if rank_mb_per_passage else 0
-            rank_queries = min(args.queries, max(20, int(2e7 // size)))
-            if size > args.rank_max:
-                row["rank_note"] = f"rank-bm25 capped at {args.rank_max:,} passages (--rank-max)"
-            elif projected > args.max_rss_gb * 1024:
-                row["rank_note"] = (
-                    f"rank-bm25 skipped: projected RSS {projected / 1024:.1f} GB "
-                    f"> {args.max_rss_gb} GB"
-                )
-            elif row["build"]:
-                print(f"[{size:,}] rank-bm25 ({rank_queries} queries) ...", flush=True)
-                row["rank"] = run_child(
-                    "rank", {**spec, "rank_queries": rank_queries}, work, args.max_rss_gb
-                )
-                if row["rank"]:
-                    k = row["rank"]
-                    rank_mb_per_passage = k["peak_build_mb"] / k["passages"]
-                    print(f"  {json.dumps(k)[:2000]}", flush=True)
-                    if rank_queries < args.queries:
-                        row["rank_note"] = (
-                            f"rank-bm25 timed and compared on the first "
-                            f"{rank_queries} of {args.queries} queries (~1 s each)"
-                        )
-                else:
-                    row["rank_note"] = f"rank-bm25 failed or passed {args.max_rss_gb} GB RSS"
-            shutil.rmtree(out, ignore_errors=True)
+            row = {"passages": passages, "build": run_child("build", spec)}
+            row["open"] = run_child("open", spec)
+            row["query"] = run_child("query", spec)
+            row["changes"] = run_child("changes", spec)
             rows.append(row)
-        report(rows, info, args)
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
     finally:
-        if not args.keep:
+        if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
+    report(rows)
 
 
 if __name__ == "__main__":

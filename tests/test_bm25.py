@@ -70,11 +70,12 @@ def token_index(corpus: list[list[str]], params: BM25Params, segments: int = 1) 
     bounds = np.linspace(0, len(corpus), segments + 1).astype(int)
     live = []
     for s in range(segments):
-        builder = SegmentBuilder()
+        builder = SegmentBuilder(params)
         for n in range(bounds[s], bounds[s + 1]):
             builder.add(token_article(n, corpus[n]))
         if len(builder):
-            write_segment(builder.build(), folder / f"seg-{s}", {})
+            arrays, basis = builder.build()
+            write_segment(arrays, folder / f"seg-{s}", basis)
             segment = Segment(folder / f"seg-{s}")
             deleted = np.zeros(segment.arrays.passages, bool)
             live.append(LiveSegment(segment, deleted, own_doc_freq(segment)))
@@ -309,3 +310,34 @@ def test_changing_the_title_changes_every_passages_terms(seed_and_more) -> None:
     retitled = dataclasses.replace(seed_and_more[1], title="Counting the votes")
     index = build_index([retitled], analyzer)
     assert all(index.passage_terms(r)[:2] == ["count", "vote"] for r in index.passages())
+
+
+def test_kernels_agree_bit_for_bit_where_pruning_pays() -> None:
+    """Big Zipf segments (long lists of common words, with deletions): the numba kernel's
+    pruned walk gives the numpy kernel's exhaustive result exactly."""
+    if not bm25.warm_up():
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(7)
+    vocab = [f"t{i}" for i in range(400)]
+    weights = 1 / np.arange(1, len(vocab) + 1) ** 1.1
+    weights /= weights.sum()
+    corpus = [
+        [str(t) for t in rng.choice(vocab, size=int(rng.integers(5, 80)), p=weights)]
+        for _ in range(3000)
+    ]
+    index = token_index(corpus, BM25Params())
+    live = index.segments[0]
+    deleted = rng.random(len(corpus)) < 0.05
+    index = SearchIndex(
+        index.generation, [LiveSegment(live.segment, deleted, live.live_df)], index.terms,
+        index.doc_freq, index.params,
+    )  # fmt: skip
+    for _ in range(150):
+        query = [str(t) for t in rng.choice(vocab, size=int(rng.integers(1, 9)), p=weights)]
+        query += [str(rng.choice(vocab[200:]))]  # one rare term: the walk starts there
+        k = int(rng.choice([1, 3, 10, 50]))
+        bm25.use_numpy()
+        expected = index.search(query, k)
+        bm25.warm_up()
+        assert index.search(query, k) == expected
+    bm25.use_numpy()

@@ -367,10 +367,10 @@ def test_merges_keep_order_and_carry_over_deletions(corpus: Path, index_dir: Pat
     release, started = threading.Event(), threading.Event()
     real = lifecycle.merge_segments
 
-    def slow_merge(lives):
+    def slow_merge(lives, params):
         started.set()
         release.wait(10)
-        return real(lives)
+        return real(lives, params)
 
     lifecycle.merge_segments = slow_merge
     try:

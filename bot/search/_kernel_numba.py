@@ -1,11 +1,16 @@
 """The numba build of ``bm25.top`` (imported only by ``bm25.warm_up``; numba is optional).
 
-Same arithmetic as the numpy kernel, term by term and in question order, so scores are equal
-to the bit. Short questions use MaxScore: question positions are sorted by their weight's upper
-bound; the longest prefix whose bounds sum to at most the current k-th score are "non-essential"
-lists, which cannot lift a passage into the top k alone, so only passages found in the
-essential lists are visited and the others are probed by binary search, stopping as soon as
-the passage cannot beat the k-th score any more.
+One compiled call per segment and question. The question's terms are looked up in the
+segment's term table, then its posting lists are walked rarest first, term at a time, into a
+reused accumulator. Before a long list, if the k-th best partial score already beats every
+score a passage not yet seen could reach (the remaining lists' upper bounds), no new passage
+can enter the top k: the long lists are then only probed, by binary search, for the passages
+already seen that could still make it (Moffat & Zobel's "continue" strategy, made exact with
+MaxScore-style bounds). Common words thus cost a few probes instead of their whole list.
+
+Accumulating in that order rounds differently from rank-bm25's question order, so the
+survivors within 1e-9 of the k-th partial score are scored again exactly, in question order,
+and ranked on those scores: the result is the same, bit for bit, as the numpy kernel's.
 """
 
 from __future__ import annotations
@@ -13,223 +18,230 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bot.search.bm25 import MAXSCORE_TERMS, BM25Params, ScoredTerms, SegmentPostings, frozen
+from bot.search.bm25 import BM25Params, BoundBasis, SegmentPostings, frozen
+
+_LOOSE = 1.0 - 1e-9  # a partial sum may round this much below its exact value
+_TIGHT = 1.0 + 1e-9  # and a bound is inflated by this much
 
 
 @njit(cache=True, nogil=True)
-def _weight(idf, tf, length, k1, b, avgdl):
-    return idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)))
+def _weight(idf, tf, norm, k1):
+    """rank-bm25's weight; ``norm`` is the passage's k1 * (1 - b + b * length / avgdl)."""
+    return idf * (tf * (k1 + 1) / (tf + norm))
 
 
 @njit(cache=True, nogil=True)
-def _worse(score_a, doc_a, score_b, doc_b):
-    """Whether (score_a, doc_a) ranks below (score_b, doc_b): lower score, or a tie and later."""
-    return score_a < score_b or (score_a == score_b and doc_a > doc_b)
+def _find(array, start, end, value):
+    """Position of ``value`` in the sorted ``array[start:end]``, or -1."""
+    while start < end:
+        middle = (start + end) // 2
+        if array[middle] < value:
+            start = middle + 1
+        else:
+            end = middle
+    return start
 
 
 @njit(cache=True, nogil=True)
-def _push(heap_s, heap_d, size, k, score, doc):
-    """Offer a passage to the min-heap of the best k (root = the k-th best); returns size."""
-    if size < k:
-        i = size
-        size += 1
-    elif _worse(heap_s[0], heap_d[0], score, doc):
-        i = 0  # replace the root, then sift down
-        heap_s[0], heap_d[0] = score, doc
-        while True:
-            left, right, low = 2 * i + 1, 2 * i + 2, i
-            if left < size and _worse(heap_s[left], heap_d[left], heap_s[low], heap_d[low]):
-                low = left
-            if right < size and _worse(heap_s[right], heap_d[right], heap_s[low], heap_d[low]):
-                low = right
-            if low == i:
-                return size
-            heap_s[i], heap_s[low] = heap_s[low], heap_s[i]
-            heap_d[i], heap_d[low] = heap_d[low], heap_d[i]
-            i = low
-    else:
-        return size
-    heap_s[i], heap_d[i] = score, doc  # sift up
-    while i > 0:
-        parent = (i - 1) // 2
-        if not _worse(heap_s[i], heap_d[i], heap_s[parent], heap_d[parent]):
-            break
-        heap_s[i], heap_s[parent] = heap_s[parent], heap_s[i]
-        heap_d[i], heap_d[parent] = heap_d[parent], heap_d[i]
-        i = parent
-    return size
-
-
-@njit(cache=True, nogil=True)
-def _sorted_best(heap_s, heap_d, size):
-    order = np.argsort(-heap_s[:size], kind="mergesort")  # stable: doc order among equals
-    docs = heap_d[:size][order]
-    scores = heap_s[:size][order]
-    # Among equal scores the lower passage comes first.
-    i = 0
-    while i < size:
-        j = i
-        while j + 1 < size and scores[j + 1] == scores[i]:
-            j += 1
-        if j > i:
-            docs[i : j + 1] = np.sort(docs[i : j + 1])
-        i = j + 1
-    return docs, scores
-
-
-@njit(cache=True, nogil=True)
-def _term_at_a_time(lo, hi, idf, post_doc, post_tf, doc_len, deleted, k1, b, avgdl, k, floor):
-    n_docs = doc_len.shape[0]
-    scores = np.zeros(n_docs, np.float64)
-    seen = np.zeros(n_docs, np.bool_)
-    touched = np.empty(0, np.int32)
-    count = 0
-    for p in range(lo.shape[0]):
-        if idf[p] == 0.0:
-            continue
-        for j in range(lo[p], hi[p]):
-            d = post_doc[j]
-            if not seen[d]:
-                seen[d] = True
-                if count == touched.shape[0]:
-                    grown = np.empty(max(1024, 2 * count), np.int32)
-                    grown[:count] = touched[:count]
-                    touched = grown
-                touched[count] = d
-                count += 1
-            scores[d] += _weight(idf[p], float(post_tf[j]), float(doc_len[d]), k1, b, avgdl)
-    heap_s = np.empty(k, np.float64)
-    heap_d = np.empty(k, np.int32)
+def _kth_largest(values, count, k):
+    """The k-th largest of ``values[:count]`` (count >= k), by a size-k min-heap."""
+    heap = np.empty(k, np.float64)
     size = 0
     for i in range(count):
+        v = values[i]
+        if size < k:
+            heap[size] = v
+            j = size
+            size += 1
+            while j > 0 and heap[(j - 1) // 2] > heap[j]:
+                heap[(j - 1) // 2], heap[j] = heap[j], heap[(j - 1) // 2]
+                j = (j - 1) // 2
+        elif v > heap[0]:
+            heap[0] = v
+            j = 0
+            while True:
+                low, left, right = j, 2 * j + 1, 2 * j + 2
+                if left < k and heap[left] < heap[low]:
+                    low = left
+                if right < k and heap[right] < heap[low]:
+                    low = right
+                if low == j:
+                    break
+                heap[j], heap[low] = heap[low], heap[j]
+                j = low
+    return heap[0]
+
+
+@njit(cache=True, nogil=True)
+def _keep(touched, count, acc, seen, deleted, remaining, kth, floor):
+    """Move the passages of ``touched[:count]`` that can still reach the top k (live, and
+    their score plus what is left to add reaches the k-th partial score and passes the
+    floor) to the front; the others leave the running (``seen`` false). Returns how many."""
+    limit = max(kth, floor)
+    kept = 0
+    for i in range(count):
         d = touched[i]
-        s = scores[d]
-        if s > floor and not deleted[d]:
-            size = _push(heap_s, heap_d, size, k, s, d)
-    return _sorted_best(heap_s, heap_d, size)
-
-
-@njit(cache=True, nogil=True)
-def _advance(post_doc, start, end, doc):
-    """First position in [start, end) whose passage is >= doc (galloping, then binary)."""
-    step = 1
-    low = start
-    high = start
-    while high < end and post_doc[high] < doc:
-        low = high + 1
-        high = start + step
-        step *= 2
-    if high > end:
-        high = end
-    while low < high:
-        mid = (low + high) // 2
-        if post_doc[mid] < doc:
-            low = mid + 1
+        if not deleted[d] and acc[d] + remaining >= limit:
+            touched[kept], touched[i] = d, touched[kept]
+            kept += 1
         else:
-            high = mid
-    return low
+            seen[d] = False
+    return kept
 
 
 @njit(cache=True, nogil=True)
-def _maxscore(lo, hi, idf, bound, post_doc, post_tf, doc_len, deleted, k1, b, avgdl, k, floor):
-    m = lo.shape[0]
-    order = np.argsort(bound, kind="mergesort")  # ascending upper bound
-    prefix = np.cumsum(bound[order])  # prefix[i]: bound sum of order[0..i]
-    cursor = lo.copy()
-    contribution = np.zeros(m, np.float64)
-    heap_s = np.empty(k, np.float64)
-    heap_d = np.empty(k, np.int32)
-    size = 0
-    threshold = floor
-    essential = 0  # order[essential:] are the essential lists
-    while essential < m and prefix[essential] <= threshold:
-        essential += 1
-    while essential < m:
-        doc = np.int32(2147483647)
-        for r in range(essential, m):
-            p = order[r]
-            if cursor[p] < hi[p] and post_doc[cursor[p]] < doc:
-                doc = post_doc[cursor[p]]
-        if doc == 2147483647:
-            break
-        length = float(doc_len[doc])
-        partial = 0.0
-        for p in range(m):
-            contribution[p] = 0.0
-        for r in range(essential, m):
-            p = order[r]
-            c = cursor[p]
-            if c < hi[p] and post_doc[c] == doc:
-                w = _weight(idf[p], float(post_tf[c]), length, k1, b, avgdl)
-                contribution[p] = w
-                partial += w
-                cursor[p] = c + 1
-        if deleted[doc]:
+def _search(
+    keys, idf, term_hash, term_docs, post_doc, post_tf, norm, deleted, term_bound, scale, k1, k,
+    floor, acc, seen, touched, partial,
+):  # fmt: skip
+    m = keys.shape[0]
+    lo = np.zeros(m, np.int64)
+    hi = np.zeros(m, np.int64)
+    bound = np.zeros(m, np.float64)
+    negative = False
+    n_terms = term_hash.shape[0]
+    for p in range(m):
+        if idf[p] == 0.0:
             continue
-        possible = partial * 1.000000001 + (prefix[essential - 1] if essential > 0 else 0.0)
-        r = essential - 1
-        while r >= 0 and possible > threshold:
-            p = order[r]
-            c = _advance(post_doc, cursor[p], hi[p], doc)
-            cursor[p] = c
-            possible -= bound[p]
-            if c < hi[p] and post_doc[c] == doc:
-                w = _weight(idf[p], float(post_tf[c]), length, k1, b, avgdl)
-                contribution[p] = w
-                possible += w * 1.000000001
-            r -= 1
-        if possible <= threshold:
+        t = _find(term_hash, 0, n_terms, keys[p])
+        if t == n_terms or term_hash[t] != keys[p]:
+            continue
+        lo[p], hi[p] = term_docs[t], term_docs[t + 1]
+        if idf[p] < 0:
+            negative = True  # partial sums are then no lower bounds: no pruning
+        elif scale > 0:
+            bound[p] = idf[p] * term_bound[t] * scale * _TIGHT
+        else:  # the stored bounds are for another k1 or b: the tf part is below k1 + 1
+            bound[p] = idf[p] * (k1 + 1) * _TIGHT
+    order = np.argsort(hi - lo, kind="mergesort")  # rarest first
+    remaining = 0.0
+    for p in range(m):
+        remaining += bound[p]
+    count = 0  # passages seen: touched[:count]
+    candidates = -1  # once pruning: touched[:candidates] may still make the top k
+    attempts = 0
+    for r in range(m):
+        p = order[r]
+        length = hi[p] - lo[p]
+        if length == 0:
+            continue
+        if candidates < 0 and not negative and count >= k and 4 * length > count and attempts < 4:
+            attempts += 1
+            n = 0
+            for i in range(count):
+                d = touched[i]
+                if not deleted[d]:
+                    partial[n] = acc[d]
+                    n += 1
+            if n >= k:
+                kth = _kth_largest(partial, n, k) * _LOOSE
+                if remaining < kth:  # an unseen passage can never reach the top k now
+                    candidates = _keep(touched, count, acc, seen, deleted, remaining, kth, floor)
+        remaining -= bound[p]
+        if candidates < 0:
+            for j in range(lo[p], hi[p]):
+                d = post_doc[j]
+                if not seen[d]:
+                    seen[d] = True
+                    touched[count] = d
+                    count += 1
+                acc[d] += _weight(idf[p], post_tf[j], norm[d], k1)
+            continue
+        if 16 * candidates < length:  # few passages left in the running: look them up
+            for i in range(candidates):
+                d = touched[i]
+                j = _find(post_doc, lo[p], hi[p], d)
+                if j < hi[p] and post_doc[j] == d:
+                    acc[d] += _weight(idf[p], post_tf[j], norm[d], k1)
+        else:  # many: one pass over the list, adding to those still in the running
+            for j in range(lo[p], hi[p]):
+                d = post_doc[j]
+                if seen[d]:
+                    acc[d] += _weight(idf[p], post_tf[j], norm[d], k1)
+        if candidates > k:
+            for i in range(candidates):
+                partial[i] = acc[touched[i]]
+            kth = _kth_largest(partial, candidates, k) * _LOOSE
+            candidates = _keep(touched, candidates, acc, seen, deleted, remaining, kth, floor)
+    pool = count if candidates < 0 else candidates
+    # The survivors: live, above the floor, within rounding of the k-th partial score.
+    n = 0
+    for i in range(pool):
+        d = touched[i]
+        if not deleted[d] and acc[d] > floor * _LOOSE:
+            partial[n] = acc[d]
+            n += 1
+    cut = _kth_largest(partial, n, k) * _LOOSE if n >= k else -np.inf
+    docs = np.empty(n, np.int32)
+    scores = np.empty(n, np.float64)
+    found = 0
+    for i in range(pool):
+        d = touched[i]
+        if deleted[d] or acc[d] <= floor * _LOOSE or acc[d] < cut:
             continue
         score = 0.0
-        for p in range(m):  # question order: the exact sum
-            score += contribution[p]
-        if score > threshold:
-            size = _push(heap_s, heap_d, size, k, score, doc)
-            if size == k and heap_s[0] > threshold:
-                threshold = heap_s[0]
-                while essential < m and prefix[essential] <= threshold:
-                    essential += 1
-    return _sorted_best(heap_s, heap_d, size)
+        for p in range(m):  # exact: question order, as rank-bm25 sums
+            if hi[p] > lo[p]:
+                j = _find(post_doc, lo[p], hi[p], d)
+                if j < hi[p] and post_doc[j] == d:
+                    score += _weight(idf[p], post_tf[j], norm[d], k1)
+        if score > floor:
+            docs[found], scores[found] = d, score
+            found += 1
+    for i in range(count):  # leave the scratch arrays clean for the next question
+        acc[touched[i]] = 0.0
+        seen[touched[i]] = False
+    docs, scores = docs[:found], scores[:found]
+    by_doc = np.argsort(docs, kind="mergesort")
+    docs, scores = docs[by_doc], scores[by_doc]
+    best = np.argsort(-scores, kind="mergesort")[:k]  # stable: ties keep passage order
+    return docs[best], scores[best]
+
+
+class _Scratch:
+    """Per-thread accumulators sized for one segment, reused across questions."""
+
+    def __init__(self, size: int) -> None:
+        self.acc = np.zeros(size, np.float64)
+        self.seen = np.zeros(size, np.bool_)
+        self.touched = np.zeros(size, np.int32)
+        self.partial = np.zeros(size, np.float64)
 
 
 def top(
     postings: SegmentPostings,
-    terms: ScoredTerms,
-    bounds: np.ndarray,
+    keys: np.ndarray,
+    idf: np.ndarray,
     params: BM25Params,
     avgdl: float,
     k: int,
     threshold: float,
+    scratch: _Scratch,
 ) -> tuple[np.ndarray, np.ndarray]:
-    keep = (terms.local_ids >= 0) & (terms.idf != 0)
-    ids = terms.local_ids[keep]
-    if not len(ids):
-        return np.zeros(0, np.int32), np.zeros(0, np.float64)
-    lo = postings.term_docs[ids]
-    hi = postings.term_docs[ids + 1]
-    idf = terms.idf[keep]
-    args = (postings.post_doc, postings.post_tf, postings.doc_len, postings.deleted)
-    settings = (params.k1, params.b, avgdl, k, threshold)
-    if len(ids) <= MAXSCORE_TERMS:
-        return _maxscore(lo, hi, idf, bounds[keep], *args, *settings)
-    return _term_at_a_time(lo, hi, idf, *args, *settings)
+    p = postings
+    return _search(
+        keys, idf, p.term_hash, p.term_docs, p.post_doc, p.post_tf, p.norm, p.deleted,
+        p.term_bound, p.basis.scale(params, avgdl), params.k1, k, threshold, scratch.acc,
+        scratch.seen, scratch.touched, scratch.partial,
+    )  # fmt: skip
+
+
+def scratch(size: int) -> _Scratch:
+    return _Scratch(size)
 
 
 def warm() -> None:
-    """Compile every specialisation once, on a tiny segment (or load it from the cache)."""
+    """Compile once, on a tiny segment with the real argument types (or load the cache)."""
     postings = SegmentPostings(
+        term_hash=frozen(np.array([5, 9], np.uint64)),
         term_docs=frozen(np.array([0, 2, 3], np.int64)),
         post_doc=frozen(np.array([0, 1, 1], np.int32)),
         post_tf=frozen(np.array([1, 2, 1], np.int32)),
         doc_len=frozen(np.array([3, 4], np.int32)),
+        norm=frozen(np.array([1.1, 1.3])),
         deleted=frozen(np.zeros(2, np.bool_)),
-        term_max_tf=frozen(np.array([2, 1], np.int32)),
-        term_min_len=frozen(np.array([3, 4], np.int32)),
+        term_bound=frozen(np.array([1.5, 1.0])),
+        basis=BoundBasis(1.2, 0.5, 3.5),
     )
-    terms = ScoredTerms(np.array([0, 1], np.int64), np.array([1.0, 0.5]))
-    bounds = np.array([2.0, 1.0])
-    top(postings, terms, bounds, BM25Params(), 3.5, 1, 0.0)
-    many = ScoredTerms(
-        np.zeros(MAXSCORE_TERMS + 1, np.int64), np.ones(MAXSCORE_TERMS + 1, np.float64)
-    )
-    top(postings, many, np.ones(MAXSCORE_TERMS + 1), BM25Params(), 3.5, 1, 0.0)
+    keys = np.array([5, 9], np.uint64)
+    top(postings, keys, np.array([1.0, 0.5]), BM25Params(), 3.5, 1, 0.0, scratch(2))

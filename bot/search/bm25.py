@@ -19,10 +19,11 @@ Two kernels select the top k, with identical results (tested):
 
 * ``numpy``: exhaustive term-at-a-time accumulation into a scratch array, then selection among
   the touched passages only. Needs nothing but numpy; used until numba is warmed up.
-* ``numba``: the same arithmetic compiled, plus MaxScore (Turtle & Flood 1995) for short
-  questions: passages whose score cannot beat the current k-th best, judged from per-term upper
-  bounds, are skipped without scoring the postings of their common terms. Exact: a bound is
-  never below a real weight, and ties keep going to the earlier passage.
+* ``numba`` (``_kernel_numba``): the same arithmetic compiled, walking the rarest terms first
+  and, once no unseen passage can reach the top k (per-term upper bounds, as in MaxScore),
+  only probing the long lists of common terms for the passages still in the running. Exact:
+  bounds are never below a real weight, survivors are rescored in question order, and ties
+  keep going to the earlier passage.
 """
 
 from __future__ import annotations
@@ -30,16 +31,13 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
-MAXSCORE_TERMS = 12  # longer questions are scored term at a time (the heap walk grows with terms)
-# Upper bounds are inflated by this much: summing in another order than the exact score may
-# round differently, and a bound that rounds below the real score would drop a passage.
-_BOUND_SLACK = 1.0 + 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +48,12 @@ class BM25Params:
     k1: float = 1.2
     b: float = 0.5
     epsilon: float = 0.25
+
+
+def length_norms(doc_len: np.ndarray, params: BM25Params, avgdl: float) -> np.ndarray:
+    """k1 * (1 - b + b * length / avgdl) per passage, as rank-bm25 computes it (same order of
+    operations, so the weights stay rank-bm25's to the bit); once per served index."""
+    return params.k1 * (1 - params.b + params.b * np.asarray(doc_len, np.float64) / avgdl)
 
 
 def okapi_idf(doc_freq: int, n_docs: int) -> float:
@@ -72,17 +76,38 @@ def floored_idf(doc_freq: int, n_docs: int, mean_idf: float, params: BM25Params)
     return params.epsilon * mean_idf if idf < 0 else idf
 
 
+@dataclass(frozen=True, slots=True)
+class BoundBasis:
+    """What a segment's ``term_bound`` was computed with."""
+
+    k1: float
+    b: float
+    avgdl: float
+
+    def scale(self, params: BM25Params, avgdl: float) -> float:
+        """Factor turning a stored bound into one valid now, or 0 if it cannot.
+
+        The tf part tf*(k1+1)/(tf + k1*(1-b) + (k1*b/avgdl)*len) grows as avgdl grows, by at
+        most the ratio of the averages: so a bound computed at average length a0 still holds,
+        times max(1, avgdl/a0), whatever the archive became since (with the same k1 and b)."""
+        if (params.k1, params.b) != (self.k1, self.b) or self.avgdl <= 0:
+            return 0.0
+        return max(1.0, avgdl / self.avgdl)
+
+
 @dataclass(slots=True)
 class SegmentPostings:
     """What a kernel reads of one segment: term-major postings and per-passage lengths."""
 
+    term_hash: np.ndarray  # uint64 term keys, ascending (a term's id is its position)
     term_docs: np.ndarray  # int64 [terms + 1]: term t's postings are term_docs[t]:term_docs[t+1]
     post_doc: np.ndarray  # int32 passage numbers, ascending within a term
     post_tf: np.ndarray  # int32 term frequency in that passage
     doc_len: np.ndarray  # int32 passage length in terms
+    norm: np.ndarray  # float64 k1 * (1 - b + b * length / avgdl): the live archive's, per passage
     deleted: np.ndarray  # bool per passage: deleted passages never score
-    term_max_tf: np.ndarray  # int32 per term: for MaxScore's upper bounds
-    term_min_len: np.ndarray  # int32 per term: shortest passage holding the term
+    term_bound: np.ndarray  # float64 per term: highest tf part of its weight (see basis)
+    basis: BoundBasis
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
@@ -101,35 +126,32 @@ class ScoredTerms:
     idf: np.ndarray  # float64 live-archive idf (epsilon floor applied)
 
 
-def bound_weights(
-    postings: SegmentPostings, terms: ScoredTerms, params: BM25Params, avgdl: float
-) -> np.ndarray:
-    """Upper bound of each position's weight in this segment: the weight is increasing in
-    tf and decreasing in length, so (highest tf, shortest passage) bounds every posting."""
-    ids = terms.local_ids
-    present = ids >= 0
-    tf = np.where(present, postings.term_max_tf[np.where(present, ids, 0)], 0).astype(np.float64)
-    length = np.where(present, postings.term_min_len[np.where(present, ids, 0)], 1)
-    norm = params.k1 * (1 - params.b + params.b * length.astype(np.float64) / avgdl)
-    bound = terms.idf * (tf * (params.k1 + 1) / (tf + norm))
-    # A negative idf (the epsilon floor of an all-negative archive) only ever lowers a score.
-    return np.where(present & (terms.idf > 0), bound * _BOUND_SLACK, 0.0)
-
-
 # --- numpy ------------------------------------------------------------------------------------
 
-_scratch = threading.local()  # per-thread score accumulators, reused across questions
+_scratch = threading.local()  # per-thread accumulators, reused across questions
 
 
-def _accumulator(size: int) -> np.ndarray:
-    buffers: dict[int, np.ndarray] = getattr(_scratch, "buffers", None) or {}
+def _scratch_for(size: int, make: Callable[[int], object]) -> object:
+    buffers: dict[tuple[int, object], object] = getattr(_scratch, "buffers", None) or {}
     _scratch.buffers = buffers
-    buffer = buffers.get(size)
+    buffer = buffers.get((size, make))
     if buffer is None:
         if len(buffers) > 8:  # segments come and go with merges
             buffers.clear()
-        buffer = buffers[size] = np.zeros(size, np.float64)
+        buffer = buffers[size, make] = make(size)
     return buffer
+
+
+def _zeros(size: int) -> np.ndarray:
+    return np.zeros(size, np.float64)
+
+
+def local_ids(term_hash: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Each key's term id in a segment's ascending ``term_hash``, or -1 (int64)."""
+    if not len(term_hash):
+        return np.full(len(keys), -1, np.int64)
+    position = np.minimum(np.searchsorted(term_hash, keys), len(term_hash) - 1)
+    return np.where(term_hash[position] == keys, position, -1).astype(np.int64)
 
 
 def top_numpy(
@@ -141,17 +163,16 @@ def top_numpy(
     threshold: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best ``k`` live passages scoring above ``threshold``, best first (ties: lower number)."""
-    scores = _accumulator(len(postings.doc_len))
+    scores = _scratch_for(len(postings.doc_len), _zeros)
     touched = []
-    k1, b = params.k1, params.b
+    k1 = params.k1
     for t, idf in zip(terms.local_ids.tolist(), terms.idf.tolist(), strict=True):
         if t < 0 or idf == 0.0:
             continue
         lo, hi = int(postings.term_docs[t]), int(postings.term_docs[t + 1])
         docs = postings.post_doc[lo:hi]
         tf = postings.post_tf[lo:hi].astype(np.float64)
-        length = postings.doc_len[docs].astype(np.float64)
-        scores[docs] += idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)))
+        scores[docs] += idf * (tf * (k1 + 1) / (tf + postings.norm[docs]))
         touched.append(docs)
     if not touched:
         return np.zeros(0, np.int32), np.zeros(0, np.float64)
@@ -173,7 +194,7 @@ def top_numpy(
 
 # --- numba ------------------------------------------------------------------------------------
 
-_numba_top = None  # the compiled kernel once warm_up() has run
+_numba = None  # the compiled kernel's module once warm_up() has run
 _warm_lock = threading.Lock()
 
 
@@ -184,43 +205,46 @@ def warm_up() -> bool:
     small archive costs with numpy: long-running processes (the bot, benchmarks) call this
     once, in the background; until it returns, questions use the numpy kernel.
     """
-    global _numba_top
+    global _numba
     with _warm_lock:
-        if _numba_top is None:
+        if _numba is None:
             try:
                 from bot.search import _kernel_numba
             except ImportError as error:
                 log.info("numba unavailable (%s): the numpy kernel serves questions", error)
                 return False
             _kernel_numba.warm()
-            _numba_top = _kernel_numba.top
+            _numba = _kernel_numba
         return True
 
 
 def kernel_name() -> str:
-    return "numba" if _numba_top is not None else "numpy"
+    return "numba" if _numba is not None else "numpy"
 
 
 def use_numpy() -> None:
     """Serve questions with the numpy kernel (tests compare both)."""
-    global _numba_top
-    _numba_top = None
+    global _numba
+    _numba = None
 
 
 def top(
     postings: SegmentPostings,
-    terms: ScoredTerms,
+    keys: np.ndarray,
+    idf: np.ndarray,
     params: BM25Params,
     avgdl: float,
     k: int,
     threshold: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best ``k`` live passages of one segment with a score above ``threshold``, best first,
-    ties to the lower passage number: ``(passages int32, scores float64)``."""
+    ties to the lower passage number: ``(passages int32, scores float64)``. ``keys`` and
+    ``idf`` give the question's terms (64-bit keys, live-archive idf) in question order."""
     if k <= 0:
         return np.zeros(0, np.int32), np.zeros(0, np.float64)
-    kernel = _numba_top
+    kernel = _numba
     if kernel is None:
+        terms = ScoredTerms(local_ids(postings.term_hash, keys), idf)
         return top_numpy(postings, terms, params, avgdl, k, threshold)
-    bounds = bound_weights(postings, terms, params, avgdl)
-    return kernel(postings, terms, bounds, params, avgdl, k, threshold)
+    scratch = _scratch_for(len(postings.doc_len), kernel.scratch)
+    return kernel.top(postings, keys, idf, params, avgdl, k, threshold, scratch)

@@ -21,6 +21,7 @@ from itertools import chain, islice
 import numpy as np
 
 from bot.articles.model import Article
+from bot.search.bm25 import BM25Params
 from bot.search.segment import SegmentArrays, article_meta, term_hashes
 from bot.text.analysis import Analyzer
 from bot.text.passages import PassageRules, layout
@@ -209,9 +210,14 @@ class ArticleColumns:
     doc_last: np.ndarray
 
 
-def finish_segment(columns: ArticleColumns, keys: np.ndarray, strings: list[str]) -> SegmentArrays:
+def finish_segment(
+    columns: ArticleColumns, keys: np.ndarray, strings: list[str], params: BM25Params
+) -> tuple[SegmentArrays, dict[str, float]]:
     """The full segment: ``keys`` (ascending, unique) and ``strings`` are the term table that
-    ``columns``' term ids point into; terms no token uses are dropped, postings are built."""
+    ``columns``' term ids point into; terms no token uses are dropped, postings are built.
+
+    Also returns what the per-term weight bounds were computed with (``params`` and the
+    segment's own average length); see ``SegmentArrays.term_bound``."""
     c = columns
     used = np.zeros(len(keys), bool)
     used[c.tok_term] = True
@@ -246,11 +252,15 @@ def finish_segment(columns: ArticleColumns, keys: np.ndarray, strings: list[str]
     post_term = unique // stride
     post_doc = (unique - post_term * stride).astype(np.int32)
     term_docs = np.searchsorted(post_term, np.arange(n_terms + 1)).astype(np.int64)
+    avgdl = float(doc_len.sum()) / n_docs if n_docs else 1.0
+    k1, b = params.k1, params.b
     if len(post_doc):
-        term_max_tf = np.maximum.reduceat(post_tf, term_docs[:-1]).astype(np.int32)
-        term_min_len = np.minimum.reduceat(doc_len[post_doc], term_docs[:-1]).astype(np.int32)
+        tf = post_tf.astype(np.float64)
+        length = doc_len[post_doc].astype(np.float64)
+        part = tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl))
+        term_bound = np.maximum.reduceat(part, term_docs[:-1])
     else:
-        term_max_tf = term_min_len = np.zeros(0, np.int32)
+        term_bound = np.zeros(0, np.float64)
     encoded = [t.encode("utf-8", "surrogatepass") for t in strings]
     return SegmentArrays(
         **{name: getattr(c, name) for name in ArticleColumns.__slots__},
@@ -262,9 +272,8 @@ def finish_segment(columns: ArticleColumns, keys: np.ndarray, strings: list[str]
         term_docs=term_docs,
         post_doc=post_doc,
         post_tf=post_tf,
-        term_max_tf=term_max_tf,
-        term_min_len=term_min_len,
-    )
+        term_bound=term_bound,
+    ), {"bound_k1": k1, "bound_b": b, "bound_avgdl": avgdl}
 
 
 def _joined(parts: list[np.ndarray], dtype: type, width: int = 0) -> np.ndarray:
@@ -276,7 +285,8 @@ def _joined(parts: list[np.ndarray], dtype: type, width: int = 0) -> np.ndarray:
 class SegmentBuilder:
     """Collects analysed articles and turns them into one segment's arrays."""
 
-    def __init__(self) -> None:
+    def __init__(self, params: BM25Params = BM25Params()) -> None:
+        self.params = params
         self._vocabulary: dict[str, int] = {}  # term → id in first-seen order (until build)
         self._articles: list[AnalysedArticle] = []
         self._local_to_segment: list[np.ndarray] = []
@@ -299,7 +309,7 @@ class SegmentBuilder:
         self._articles.append(analysed)
         self.passages += len(analysed.passages)
 
-    def build(self) -> SegmentArrays:
+    def build(self) -> tuple[SegmentArrays, dict[str, float]]:
         articles = self._articles
         terms = list(self._vocabulary)
         hashes = term_hashes(terms)
@@ -350,4 +360,6 @@ class SegmentBuilder:
             doc_first=passages[:, 0].copy(),
             doc_last=passages[:, 1].copy(),
         )
-        return finish_segment(columns, hashes[order], [terms[i] for i in order.tolist()])
+        return finish_segment(
+            columns, hashes[order], [terms[i] for i in order.tolist()], self.params
+        )

@@ -22,9 +22,9 @@ import numpy as np
 
 from bot.articles.model import Article, SkippedFile
 from bot.search import bm25
-from bot.search.bm25 import BM25Params, ScoredTerms, floored_idf
+from bot.search.bm25 import BM25Params, floored_idf
 from bot.search.generation import Generation, LiveSegment, load_array, open_live
-from bot.search.segment import term_hash, term_hashes
+from bot.search.segment import term_hash
 from bot.text.passages import PassageRules
 
 
@@ -97,9 +97,11 @@ class SearchIndex:
     rules: PassageRules = PassageRules()
     skipped: list[SkippedFile] = field(default_factory=list)
     _postings: list[bm25.SegmentPostings] = field(init=False)
+    _terms_seen: dict[str, tuple[int, int, float]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._postings = [s.segment.postings(s.deleted) for s in self.segments]
+        avgdl = self.generation.avgdl
+        self._postings = [s.segment.postings(s.deleted, self.params, avgdl) for s in self.segments]
 
     @classmethod
     def open(
@@ -145,18 +147,30 @@ class SearchIndex:
     # -- questions --------------------------------------------------------------------------
 
     def query(self, terms: Sequence[str]) -> Query:
-        keys = term_hashes(list(terms))
-        doc_freq = np.zeros(len(keys), np.int64)
-        if len(self.terms):
-            position = np.minimum(np.searchsorted(self.terms, keys), len(self.terms) - 1)
-            found = self.terms[position] == keys
-            doc_freq[found] = self.doc_freq[position[found]]
-        n, mean = self.generation.docs, self.generation.average_idf
-        idf = np.array(
-            [floored_idf(df, n, mean, self.params) if df else 0.0 for df in doc_freq.tolist()],
-            np.float64,
+        """The terms' keys, live document frequencies and idf (memoised per index: questions
+        repeat words, and this index's statistics never change)."""
+        known = self._terms_seen
+        if len(known) > 200_000:
+            known.clear()
+        rows = [known.get(t) or self._look_up(t) for t in terms]
+        return Query(
+            tuple(terms),
+            np.array([r[0] for r in rows], np.uint64),
+            np.array([r[1] for r in rows], np.int64),
+            np.array([r[2] for r in rows], np.float64),
         )
-        return Query(tuple(terms), keys, doc_freq, idf)
+
+    def _look_up(self, term: str) -> tuple[int, int, float]:
+        key = term_hash(term)
+        doc_freq = 0
+        if len(self.terms):
+            position = min(int(np.searchsorted(self.terms, np.uint64(key))), len(self.terms) - 1)
+            if int(self.terms[position]) == key:
+                doc_freq = int(self.doc_freq[position])
+        n, mean = self.generation.docs, self.generation.average_idf
+        idf = floored_idf(doc_freq, n, mean, self.params) if doc_freq else 0.0
+        self._terms_seen[term] = row = (key, doc_freq, idf)
+        return row
 
     def idf(self, term: str) -> float | None:
         """The term's idf in the live archive, None if no live passage holds it."""
@@ -172,14 +186,10 @@ class SearchIndex:
         best: list[tuple[float, int, int]] = []  # (score, segment, doc)
         avgdl = self.generation.avgdl
         for position, live in enumerate(self.segments):
-            local = live.segment.local_ids(query.keys)
-            if not np.any(local >= 0):
-                continue
             threshold = best[-1][0] if len(best) == k else 0.0
             docs, scores = bm25.top(
-                self._postings[position], ScoredTerms(local, query.idf), self.params, avgdl, k,
-                threshold,
-            )  # fmt: skip
+                self._postings[position], query.keys, query.idf, self.params, avgdl, k, threshold
+            )
             if len(docs):
                 found = zip(scores.tolist(), [position] * len(docs), docs.tolist(), strict=True)
                 best = sorted([*best, *found], key=lambda h: (-h[0], h[1], h[2]))[:k]

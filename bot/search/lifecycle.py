@@ -449,7 +449,7 @@ class IndexManager:
                 if progress is not None:
                     progress(read, total)
 
-        builder = SegmentBuilder()
+        builder = SegmentBuilder(self.params)
         replaced: set[str] = set()  # changed articles in the builder: old versions go with it
         records: list[ArticleRecord] = []
         for analysed in self.analyser.analyse(articles()):
@@ -470,7 +470,7 @@ class IndexManager:
                 replaced.add(record.id)
             if builder.passages >= self.segment_passages:
                 self._commit(builder, replaced, removals, records, [], [])
-                builder, replaced, records = SegmentBuilder(), set(), []
+                builder, replaced, records = SegmentBuilder(self.params), set(), []
                 removals = {}
         for path, skips in unindexable.items():
             for n, state in enumerate(file_states):
@@ -522,7 +522,8 @@ class IndexManager:
             changed_names.add(current.segment.name)
         if len(builder):
             name = f"seg-{number:08d}-{uuid.uuid4().hex[:6]}"
-            write_segment(builder.build(), self._root / name, {"generation": number})
+            arrays, basis = builder.build()
+            write_segment(arrays, self._root / name, {"generation": number, **basis})
             segment = Segment(self._root / name)
             live.append(
                 LiveSegment(segment, np.zeros(segment.arrays.passages, bool), own_doc_freq(segment))
@@ -610,9 +611,10 @@ class IndexManager:
             return False
         with self._merge_lock(wait=True):
             lives = [snapshot.segments[i] for i in run]
-            arrays = merge_segments(lives)
+            arrays, basis = merge_segments(lives, self.params)
             name = f"seg-{snapshot.generation.number:08d}-m{uuid.uuid4().hex[:6]}"
-            write_segment(arrays, root / name, {"merged": [live.segment.name for live in lives]})
+            merged = [live.segment.name for live in lives]
+            write_segment(arrays, root / name, {"merged": merged, **basis})
             del arrays
             with self._writer():
                 self._refresh()
@@ -683,7 +685,7 @@ def build_index(
     data for as long as the index lives.
     """
     analyser = analyser or ArticleAnalyser(analyzer or Analyzer(), rules)
-    builder = SegmentBuilder()
+    builder = SegmentBuilder(params)
     for analysed in analyser.analyse(articles):
         if len(analysed.passages):
             builder.add(analysed)
@@ -691,7 +693,8 @@ def build_index(
         root = Path(folder)
         live = []
         if len(builder):
-            write_segment(builder.build(), root / "seg-1", {})
+            arrays, basis = builder.build()
+            write_segment(arrays, root / "seg-1", basis)
             segment = Segment(root / "seg-1")
             deleted = np.zeros(segment.arrays.passages, bool)
             live.append(LiveSegment(segment, deleted, own_doc_freq(segment)))

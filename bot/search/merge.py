@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.search.bm25 import BM25Params
 from bot.search.builder import ArticleColumns, _offsets, _ranges, finish_segment
 from bot.search.generation import LiveSegment, SegmentState
 from bot.search.segment import SegmentArrays
@@ -132,7 +133,9 @@ def _concat(parts: list[ArticleColumns]) -> ArticleColumns:
     )
 
 
-def merge_segments(lives: Sequence[LiveSegment]) -> SegmentArrays:
+def merge_segments(
+    lives: Sequence[LiveSegment], params: BM25Params
+) -> tuple[SegmentArrays, dict[str, float]]:
     """One segment holding the live articles of ``lives``, in their order."""
     union = np.unique(np.concatenate([live.segment.arrays.term_hash for live in lives]))
     strings: list[str | None] = [None] * len(union)
@@ -144,4 +147,4 @@ def merge_segments(lives: Sequence[LiveSegment]) -> SegmentArrays:
             if strings[position] is None:
                 strings[position] = live.segment.term(term_id)
     columns = _concat([_live_columns(live, union) for live in lives])
-    return finish_segment(columns, union, [s or "" for s in strings])
+    return finish_segment(columns, union, [s or "" for s in strings], params)

@@ -33,11 +33,19 @@ import numpy as np
 
 from bot.articles.model import Article
 from bot.errors import IndexDamaged
-from bot.search.bm25 import SegmentPostings, frozen
+from bot.search.bm25 import (
+    BM25Params,
+    BoundBasis,
+    SegmentPostings,
+    frozen,
+    length_norms,
+    local_ids,
+)
 
 FORMAT = 2
 
 
+@lru_cache(maxsize=65536)  # questions and topics repeat their words
 def term_hash(term: str) -> int:
     """The 64-bit key of a term (or an article id) in every segment: stable across processes
     and Python versions, unlike ``hash()``. Collisions among a million terms: odds ~1e-8."""
@@ -86,8 +94,9 @@ class SegmentArrays:
     term_docs: np.ndarray  # int64 [T+1] ranges into the postings
     post_doc: np.ndarray  # int32 passage, ascending within a term
     post_tf: np.ndarray  # int32 term frequency
-    term_max_tf: np.ndarray  # int32
-    term_min_len: np.ndarray  # int32
+    # float64: the term's highest tf part of the weight, tf*(k1+1)/(tf + k1*(1-b+b*len/avgdl)),
+    # with the k1, b and average length recorded in the manifest (for exact pruning bounds)
+    term_bound: np.ndarray
 
     @property
     def articles(self) -> int:
@@ -218,8 +227,7 @@ class Segment:
             "art_sentences": n_art + 1, "art_title": n_art + 1, "art_date": n_art,
             "art_by_key": n_art, "sent_start": n_sent, "sent_end": n_sent,
             "sent_tokens": n_sent + 1, "doc_first": n_doc, "doc_last": n_doc, "doc_len": n_doc,
-            "term_text": n_term + 1, "term_docs": n_term + 1, "term_max_tf": n_term,
-            "term_min_len": n_term,
+            "term_text": n_term + 1, "term_docs": n_term + 1, "term_bound": n_term,
         }  # fmt: skip
         for name, length in expect.items():
             if len(getattr(a, name)) != length:
@@ -268,13 +276,19 @@ class Segment:
             ]
         return self._ids[row]
 
-    def postings(self, deleted: np.ndarray) -> SegmentPostings:
+    def postings(self, deleted: np.ndarray, params: BM25Params, avgdl: float) -> SegmentPostings:
+        """What the kernels read, with the length norms of an archive of average ``avgdl``."""
         a = self.arrays
         return SegmentPostings(
-            *map(frozen, (a.term_docs, a.post_doc, a.post_tf, a.doc_len)),
+            *map(frozen, (a.term_hash, a.term_docs, a.post_doc, a.post_tf, a.doc_len)),
+            frozen(length_norms(a.doc_len, params, avgdl)),
             frozen(np.asarray(deleted, bool)),
-            frozen(a.term_max_tf),
-            frozen(a.term_min_len),
+            frozen(a.term_bound),
+            BoundBasis(
+                float(self.info.get("bound_k1", 0.0)),
+                float(self.info.get("bound_b", 0.0)),
+                float(self.info.get("bound_avgdl", 0.0)),
+            ),
         )
 
     def find_article(self, key: int) -> int:
@@ -288,11 +302,7 @@ class Segment:
 
     def local_ids(self, hashes: np.ndarray) -> np.ndarray:
         """Each hash's term id in this segment, or -1 (int64)."""
-        known = self.arrays.term_hash
-        if not len(known):
-            return np.full(len(hashes), -1, np.int64)
-        position = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
-        return np.where(known[position] == hashes, position, -1).astype(np.int64)
+        return local_ids(self.arrays.term_hash, hashes)
 
     def term(self, term_id: int) -> str:
         a = self.arrays
