@@ -276,6 +276,14 @@ def finish_segment(
     ), {"bound_k1": k1, "bound_b": b, "bound_avgdl": avgdl}
 
 
+def _languages(articles: Iterable[Article]) -> dict[str, int]:
+    """How many articles of each language (code, "" unknown) a segment holds."""
+    counts: dict[str, int] = {}
+    for article in articles:
+        counts[article.language] = counts.get(article.language, 0) + 1
+    return counts
+
+
 def _joined(parts: list[np.ndarray], dtype: type, width: int = 0) -> np.ndarray:
     if parts:
         return np.concatenate(parts).astype(dtype, copy=False)
@@ -360,6 +368,7 @@ class SegmentBuilder:
             doc_first=passages[:, 0].copy(),
             doc_last=passages[:, 1].copy(),
         )
-        return finish_segment(
+        arrays, info = finish_segment(
             columns, hashes[order], [terms[i] for i in order.tolist()], self.params
         )
+        return arrays, {**info, "languages": _languages(a.article for a in articles)}

@@ -144,6 +144,14 @@ class SearchIndex:
     def average_idf(self) -> float:
         return self.generation.average_idf
 
+    @property
+    def languages(self) -> frozenset[str]:
+        """Language codes of the archive's articles ("" for unknown); deletions not
+        subtracted until segments merge: a superset, which is what question analysis needs."""
+        return frozenset(
+            code for live in self.segments for code in live.segment.info.get("languages", {})
+        )
+
     # -- questions --------------------------------------------------------------------------
 
     def query(self, terms: Sequence[str]) -> Query:

@@ -147,4 +147,9 @@ def merge_segments(
             if strings[position] is None:
                 strings[position] = live.segment.term(term_id)
     columns = _concat([_live_columns(live, union) for live in lives])
-    return finish_segment(columns, union, [s or "" for s in strings], params)
+    arrays, info = finish_segment(columns, union, [s or "" for s in strings], params)
+    languages: dict[str, int] = {}
+    for live in lives:  # deletions aside: the set of languages is what matters
+        for code, count in live.segment.info.get("languages", {}).items():
+            languages[code] = languages.get(code, 0) + count
+    return arrays, {**info, "languages": languages}
