@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.alerts.topics import Topic, TopicMatcher, relevance
+from bot.alerts.topics import ArticleTerms, Topic, TopicMatcher, relevance
 from bot.articles.model import Article
 from bot.search.lifecycle import build_index
 from bot.text.analysis import Analyzer
@@ -49,8 +49,8 @@ def test_exclusions(index) -> None:
 
 
 def test_a_common_word_alone_does_not_carry_a_longer_topic(index) -> None:
-    passages = index.article_terms("climate")
-    assert relevance(index, passages, topic("climate change").include) < 0.6
+    article = ArticleTerms(index, index.article_terms("climate"), set())
+    assert relevance(index, article, topic("climate change").include) < 0.6
     assert "climate" not in matching(index, "climate change")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.alerts.topics import Topic, TopicMatcher
+from bot.alerts.topics import TopicMatcher, parse_topic
 from bot.search.index import SearchIndex
 from bot.store import AlertOutbox, QueueResult, SubscriptionStore
 from bot.text.analysis import Analyzer
@@ -39,7 +39,7 @@ def queue_alerts(
     chats_of: dict[str, list[int]] = {}
     for chat, text in subs:
         chats_of.setdefault(text, []).append(chat)
-    matcher = TopicMatcher(Topic.parse(text, analyzer) for text in chats_of)
+    matcher = TopicMatcher(parse_topic(text, analyzer) for text in chats_of)
 
     def recipients(article_id: str) -> list[int]:
         topics = matcher.matching(index, article_id, analyzer)

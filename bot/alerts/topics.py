@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -59,33 +60,55 @@ class Topic:
         )
 
 
-@dataclass(slots=True)
-class _ArticleView:
-    """One article's passages as term keys, and the weights of each term, computed once."""
+class ArticleTerms:
+    """One article's passages as term frequencies, and each term's BM25 weights in them,
+    computed once per article however many topics are checked against it."""
 
-    passages: list[np.ndarray]  # uint64 keys per passage, title included
-    keys: set[int]  # every key of the article
-    tags: set[int]  # keys of its own topics/tags/category
+    def __init__(self, index: SearchIndex, passages: list[np.ndarray], tags: set[int]) -> None:
+        self.index = index
+        self.tags = tags
+        self._tf: dict[int, np.ndarray] = {}
+        for n, keys in enumerate(passages):
+            found, counts = np.unique(keys, return_counts=True)
+            for key, count in zip(found.tolist(), counts.tolist(), strict=True):
+                self._tf.setdefault(key, np.zeros(len(passages)))[n] = count
+        self.keys = set(self._tf)
+        p = index.params
+        lengths = np.array([len(k) for k in passages], np.float64)
+        self._norm = p.k1 * (1 - p.b + p.b * lengths / index.generation.avgdl)
+        self._weights: dict[int, np.ndarray] = {}
+
+    def weights(self, key: int, idf: float) -> np.ndarray | None:
+        """BM25 weights of the term in each passage (None if the article lacks it)."""
+        found = self._weights.get(key)
+        if found is None:
+            tf = self._tf.get(key)
+            if tf is None or not idf:
+                return None
+            k1 = self.index.params.k1
+            found = self._weights[key] = idf * (tf * (k1 + 1) / (tf + self._norm))
+        return found
 
 
-def relevance(index: SearchIndex, passages: list[np.ndarray], terms: tuple[str, ...]) -> float:
+def relevance(index: SearchIndex, article: ArticleTerms, terms: tuple[str, ...]) -> float:
     """Best passage's BM25 score for ``terms`` over the sum of their idf. A term no article
     uses counts with the average idf: it is missing from this article too."""
     query = index.query(list(terms))
     mass = float(np.where(query.doc_freq > 0, query.idf, index.average_idf).sum())
-    if not passages or mass <= 0:
+    if mass <= 0:
         return 0.0
-    k1, b, avgdl = index.params.k1, index.params.b, index.generation.avgdl
-    best = 0.0
-    for keys in passages:
-        length = float(len(keys))
-        score = 0.0
-        for key, idf in zip(query.keys.tolist(), query.idf.tolist(), strict=True):
-            tf = float(np.count_nonzero(keys == key))
-            if tf and idf:
-                score += idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)))
-        best = max(best, score)
-    return best / mass
+    total = None
+    for key, idf in zip(query.keys.tolist(), query.idf.tolist(), strict=True):
+        weights = article.weights(key, idf)
+        if weights is not None:
+            total = weights if total is None else total + weights
+    return 0.0 if total is None else float(total.max()) / mass
+
+
+@lru_cache(maxsize=250_000)
+def parse_topic(text: str, analyzer: Analyzer) -> Topic:
+    """``Topic.parse``, remembered: the subscriptions are re-read at every commit."""
+    return Topic.parse(text, analyzer)
 
 
 class TopicMatcher:
@@ -108,22 +131,19 @@ class TopicMatcher:
         article = index.article(article_id)
         if article is None:
             return []
-        passages = index.article_terms(article_id)
-        view = _ArticleView(
-            passages,
-            set(np.concatenate(passages).tolist()) if passages else set(),
-            {term_hash(t) for t in analyzer.terms(" ".join(article.topics))},
-        )
+        tags = {term_hash(t) for t in analyzer.terms(" ".join(article.topics))}
+        view = ArticleTerms(index, index.article_terms(article_id), tags)
         candidates = {t.text: t for t in self.everything}
+        by_key = self._by_key
         for key in view.keys | view.tags:
-            for topic in self._by_key.get(key, ()):
+            for topic in by_key.get(key, ()):
                 candidates.setdefault(topic.text, topic)
         return [t for t in candidates.values() if self._matches(index, view, t)]
 
-    def _matches(self, index: SearchIndex, view: _ArticleView, topic: Topic) -> bool:
+    def _matches(self, index: SearchIndex, view: ArticleTerms, topic: Topic) -> bool:
         include, exclude = self._keys[topic.text]
-        if exclude & (view.keys | view.tags):
+        if exclude and (not exclude.isdisjoint(view.keys) or not exclude.isdisjoint(view.tags)):
             return False
         if topic.everything or include <= view.tags:
             return True
-        return relevance(index, view.passages, topic.include) >= RELEVANCE_THRESHOLD
+        return relevance(index, view, topic.include) >= RELEVANCE_THRESHOLD
