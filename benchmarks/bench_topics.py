@@ -110,8 +110,9 @@ def main() -> None:
         print(f"queue_alerts: {seconds:.2f} s for {len(new_ids)} articles "
               f"({1000 * seconds / max(len(new_ids), 1):.1f} ms each); target <= 5 s")  # fmt: skip
         print(f"alerts queued: {result.queued:,}")
+        per_article = len(scored) / max(len(new_ids), 1)
         print(f"topics scored (BM25 relevance computed): {len(scored):,} "
-              f"= {len(scored) / max(len(new_ids), 1):.0f} per article, of {len(topics):,}")  # fmt: skip
+              f"= {per_article:.0f} per article, of {len(topics):,}")  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

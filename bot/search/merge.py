@@ -1,10 +1,9 @@
 """Merging segments: which to merge (the policy), and merging them (without re-analysis).
 
 Every reload adds a small segment, and each segment costs every question a little, so small
-segments are merged into bigger ones, as Lucene's ``LogMergePolicy`` does: segments fall into
-size tiers (powers of ``merge_factor``); when ``merge_factor`` adjacent segments share the
-lowest tier, they become one. A segment whose deleted share passes ``max_deleted_share`` is
-rewritten without its deleted passages. Only adjacent segments are merged, so the archive's
+segments are merged into bigger ones, as Lucene's ``LogMergePolicy`` does (see
+``MergePolicy``). A segment whose deleted share passes ``max_deleted_share`` is rewritten
+without its deleted passages. Only adjacent segments are merged, so the archive's
 passage order, which breaks ties, never changes.
 
 A merge copies the live articles' stored arrays (no text is analysed again) and rebuilds the
@@ -27,13 +26,18 @@ from bot.search.segment import SegmentArrays
 
 @dataclass(frozen=True, slots=True)
 class MergePolicy:
-    merge_factor: int = 10
-    min_passages: int = 10_000  # segments below this size share the lowest tier
-    max_deleted_share: float = 0.3
+    """Lucene's LogMergePolicy, by live passages: a segment's level is the logarithm of its
+    size in base ``merge_factor`` (sizes below ``min_passages`` count as that); from the
+    oldest segment on, the segments within ``LEVEL_SPAN`` of the highest remaining level form
+    one level, and every ``merge_factor`` adjacent segments of a level are merged."""
 
-    def tier(self, state: SegmentState) -> int:
-        size = max(state.live_docs, self.min_passages)
-        return int(math.log(size / self.min_passages, self.merge_factor) + 1e-9)
+    merge_factor: int = 10
+    min_passages: int = 10_000
+    max_deleted_share: float = 0.3
+    LEVEL_SPAN = 0.75  # Lucene's LEVEL_LOG_SPAN: sizes within a factor ~5.6 share a level
+
+    def level(self, state: SegmentState) -> float:
+        return math.log(max(state.live_docs, self.min_passages), self.merge_factor)
 
     def select(self, segments: Sequence[SegmentState], total_docs: Sequence[int]) -> range | None:
         """The adjacent run of segments to merge next, or None. ``total_docs[i]`` counts
@@ -42,14 +46,18 @@ class MergePolicy:
             deleted = total_docs[i] - state.live_docs
             if total_docs[i] and deleted / total_docs[i] > self.max_deleted_share:
                 return range(i, i + 1)
-        # The newest run of merge_factor adjacent segments in one tier, lowest tier first.
-        tiers = [self.tier(s) for s in segments]
-        for tier in sorted(set(tiers)):
-            run = 0
-            for i in range(len(segments) - 1, -1, -1):
-                run = run + 1 if tiers[i] == tier else 0
-                if run == self.merge_factor:
-                    return range(i, i + self.merge_factor)
+        levels = [self.level(s) for s in segments]
+        floor = math.log(self.min_passages, self.merge_factor)
+        start = 0
+        while start < len(levels):
+            top = max(levels[start:])
+            bottom = max(top - self.LEVEL_SPAN, floor) if top > floor else floor
+            end = max(i for i in range(start, len(levels)) if levels[i] >= bottom) + 1
+            # Every level is a run here: all segments from start to end (smaller ones in
+            # between belong to it, as in Lucene), merged merge_factor at a time.
+            if end - start >= self.merge_factor:
+                return range(start, start + self.merge_factor)
+            start = end
         return None
 
 
