@@ -405,7 +405,19 @@ def test_random_adds_changes_deletes_merges_and_restarts_match_rank_bm25(
     rng = random.Random(seed)
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     corpus.mkdir()
-    words = "harbour bridge ferry library council harvest apple storm port ship vote".split()
+    words = [
+        "harbour",
+        "bridge",
+        "ferry",
+        "library",
+        "council",
+        "harvest",
+        "apple",
+        "storm",
+        "port",
+        "ship",
+        "vote",
+    ]
     policy = MergePolicy(merge_factor=2, min_passages=1, max_deleted_share=0.5)
     make = lambda: IndexManager(  # noqa: E731
         corpus, index_dir, Analyzer(), segment_passages=4, merge_policy=policy

@@ -39,7 +39,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True, slots=True)
 class BM25Params:
     """rank-bm25's BM25Okapi settings. Defaults: best on SciFact's train queries

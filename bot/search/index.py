@@ -193,10 +193,10 @@ class SearchIndex:
             return []
         best: list[tuple[float, int, int]] = []  # (score, segment, doc)
         avgdl = self.generation.avgdl
-        for position, live in enumerate(self.segments):
+        for position, postings in enumerate(self._postings):
             threshold = best[-1][0] if len(best) == k else 0.0
             docs, scores = bm25.top(
-                self._postings[position], query.keys, query.idf, self.params, avgdl, k, threshold
+                postings, query.keys, query.idf, self.params, avgdl, k, threshold
             )
             if len(docs):
                 found = zip(scores.tolist(), [position] * len(docs), docs.tolist(), strict=True)
