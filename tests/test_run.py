@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from fake_bot_api import FakeBotAPI
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "987654:REJECTEDrejectedREJECTEDrejected00"
 
 

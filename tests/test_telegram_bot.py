@@ -3,13 +3,26 @@ API server; assertions are on what the server recorded and accepted (HTML, text,
 
 from __future__ import annotations
 
-import asyncio
+import datetime as dt
 import logging
 import threading
 from pathlib import Path
 
-from conftest import ADMIN, TOKEN
-from fake_bot_api import parse_html, utf16_len
+from fake_bot_api import parse_html
+from helpers import (
+    ADMIN,
+    QUESTION,
+    SEED_TITLE,
+    TOKEN,
+    all_handled,
+    assert_accepted_html,
+    blockquotes,
+    buttons,
+    error_records,
+    eventually,
+    reply_to,
+    write_article,
+)
 
 from bot.commands import COMMANDS
 from bot.config import Config
@@ -19,25 +32,6 @@ from bot.telegram_app.run import RedactToken, protect_token
 
 USER = 5
 GROUP = -4242
-QUESTION = "What did Pompeo accuse TikTok of?"
-SEED_TITLE = "Talk of banning TikTok sparks calls for a more open internet in China"
-
-
-def write_article(
-    directory: Path,
-    name: str,
-    title: str,
-    body: str,
-    *,
-    date: str = "2024-05-02",
-    url: str | None = None,
-) -> Path:
-    header = f"Title: {title}\nDate: {date}\nSource: Test Wire\n"
-    if url:
-        header += f"URL: {url}\n"
-    path = directory / name
-    path.write_text(header + "\n" + body.strip() + "\n", encoding="utf-8")
-    return path
 
 
 def add_tiktok_articles(corpus: Path) -> None:
@@ -76,40 +70,12 @@ def replies(api, chat_id: int) -> list[dict]:
     return api.sent_messages(chat_id)
 
 
-def error_records(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-async def ask(api, chat_id: int, text: str, n_before: int | None = None, **kwargs) -> dict:
-    """Send ``text`` in a private chat and return the bot's next new message there."""
-    before = len(api.sent_messages(chat_id)) if n_before is None else n_before
-    api.send_user_message(chat_id, text, **kwargs)
-    return (await api.wait_for_messages(chat_id, before + 1))[before]
-
-
-def blockquotes(message: dict) -> list[str]:
-    """The texts of the message's blockquote entities (offsets are UTF-16 code units)."""
-    units = message["text"].encode("utf-16-le")
-    return [
-        units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
-        for e in message["entities"]
-        if e["type"] == "blockquote"
-    ]
-
-
-def assert_accepted_html(message: dict) -> None:
-    assert message["parse_mode"] == "HTML"
-    parsed = parse_html(message["html"])  # the server accepted it; parse again to be explicit
-    assert parsed.text == message["text"]
-    assert utf16_len(message["text"]) <= 4096
-
-
 # --------------------------------------------------------------------------- questions
 
 
 async def test_private_question_gets_quote_with_citation(bot_env, caplog):
     api, _app, _services = bot_env
-    reply = await ask(api, USER, QUESTION)
+    reply = await reply_to(api, USER, QUESTION)
     assert_accepted_html(reply)
     html = reply["html"]
     assert "<blockquote>" in html
@@ -118,7 +84,7 @@ async def test_private_question_gets_quote_with_citation(bot_env, caplog):
     assert "feeding data directly to the Chinese Communist Party" in reply["text"]
     types = {e["type"] for e in reply["entities"]}
     assert {"blockquote", "bold"} <= types
-    await asyncio.sleep(0.2)
+    await all_handled(api)
     assert len(replies(api, USER)) == 1
     assert not error_records(caplog)
 
@@ -126,13 +92,12 @@ async def test_private_question_gets_quote_with_citation(bot_env, caplog):
 async def test_more_button_pages_in_place(api, start_bot, corpus_dir, caplog):
     add_tiktok_articles(corpus_dir)
     await start_bot()
-    first = await ask(api, USER, "TikTok ByteDance China")
+    first = await reply_to(api, USER, "TikTok ByteDance China")
     assert_accepted_html(first)
-    buttons = [b for row in first["reply_markup"]["inline_keyboard"] for b in row]
-    more = [b["callback_data"] for b in buttons if "callback_data" in b]
+    more = [b["callback_data"] for b in buttons(first) if "callback_data" in b]
     assert len(more) == 1 and more[0].startswith("more:")
-    assert all(len(b.get("callback_data", "").encode()) <= 64 for b in buttons)
-    assert any(b.get("url") == "https://news.example.com/tiktok-deal" for b in buttons)
+    assert all(len(b.get("callback_data", "").encode()) <= 64 for b in buttons(first))
+    assert any(b.get("url") == "https://news.example.com/tiktok-deal" for b in buttons(first))
     first_text = first["text"]
     page1 = blockquotes(first)
 
@@ -150,18 +115,20 @@ async def test_more_button_pages_in_place(api, start_bot, corpus_dir, caplog):
     await api.wait_for(lambda: len(api.callback_answers) >= 2)
     await api.wait_for(lambda: not api.unanswered_callback_queries())
     assert "expired" in api.callback_answers[-1]["text"]
-    await asyncio.sleep(0.2)
+    await api.wait_for(lambda: first["reply_markup"] is None)
+    await all_handled(api)
     assert not error_records(caplog)
     assert len(replies(api, USER)) == 1
 
 
 async def test_expired_more_on_message_without_keyboard_is_quiet(bot_env, caplog):
     api, _app, _services = bot_env
-    reply = await ask(api, USER, QUESTION)  # one quote: no keyboard
+    reply = await reply_to(api, USER, QUESTION)  # one quote: no keyboard
     assert reply["reply_markup"] is None
     api.press_button(USER, reply["message_id"], "more:zzzzzzzz:1", check_keyboard=False)
     await api.wait_for(lambda: not api.unanswered_callback_queries())
-    await asyncio.sleep(0.3)
+    await api.wait_for_request("editMessageReplyMarkup")  # "not modified": nothing to do
+    await all_handled(api)
     assert not error_records(caplog)
     assert replies(api, ADMIN) == []  # no "⚠️ BadRequest" notice to the editors
 
@@ -222,7 +189,7 @@ async def test_group_questions(bot_env, caplog):
     api.send_group_message(GROUP, "/ask", user_id=12)
     msgs = await api.wait_for_messages(GROUP, 4)
     assert msgs[3]["text"].startswith("Usage: /ask <question>")
-    await asyncio.sleep(0.3)
+    await all_handled(api)
     assert len(replies(api, GROUP)) == 4  # the two messages not for the bot were ignored
     assert not error_records(caplog)
 
@@ -232,16 +199,16 @@ async def test_group_questions(bot_env, caplog):
 
 async def test_start_help_latest_and_command_menu(bot_env):
     api, _app, _services = bot_env
-    start = await ask(api, USER, "/start")
+    start = await reply_to(api, USER, "/start")
     assert "Hello" in start["text"] and QUESTION in start["text"]
 
-    help_user = await ask(api, USER, "/help")
-    help_admin = await ask(api, ADMIN, "/help")
+    help_user = await reply_to(api, USER, "/help")
+    help_admin = await reply_to(api, ADMIN, "/help")
     for command in COMMANDS:
         assert (f"/{command.name}" in help_user["text"]) is (not command.admin)
         assert f"/{command.name}" in help_admin["text"]
 
-    latest = await ask(api, USER, "/latest")
+    latest = await reply_to(api, USER, "/latest")
     assert_accepted_html(latest)
     assert "Latest articles" in latest["text"] and SEED_TITLE in latest["text"]
     assert "16 Aug 2020" in latest["text"]
@@ -259,7 +226,7 @@ async def test_deep_link_start_answers_question(bot_env):
     api, _app, _services = bot_env
     payload = question_payload("Pompeo TikTok")
     assert len(payload) <= 64
-    reply = await ask(api, USER, f"/start {payload}")
+    reply = await reply_to(api, USER, f"/start {payload}")
     assert "<blockquote>" in reply["html"] and "Pompeo" in reply["text"]
 
 
@@ -268,8 +235,8 @@ async def test_deep_link_start_answers_question(bot_env):
 
 async def test_admin_reload_and_stats(bot_env, corpus_dir):
     api, _app, services = bot_env
-    await ask(api, USER, QUESTION)  # answered
-    await ask(api, USER, "中国的互联网")  # not answered
+    await reply_to(api, USER, QUESTION)  # answered
+    await reply_to(api, USER, "中国的互联网")  # not answered
     write_article(
         corpus_dir,
         "new.txt",
@@ -278,14 +245,16 @@ async def test_admin_reload_and_stats(bot_env, corpus_dir):
 The city council approved the new harbour bridge on Tuesday after a long debate about costs.
 """,
     )
-    status = await ask(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Added 1" in status["text"], timeout=10)
     assert "Added 1, changed 0, removed 0, skipped 0" in status["text"]
     assert "New: Council approves new harbour bridge" in status["text"]
-    assert len(services.index.articles) == 2
+    assert services.current_index().article_count == 2
 
-    stats = await ask(api, ADMIN, "/stats")
-    assert f"Articles: 2, passages: {len(services.index)}" in stats["text"]
+    today = dt.datetime.now(dt.UTC).date()
+    await eventually(lambda: services.activity.question_counts(today).unanswered_today == 1)
+    stats = await reply_to(api, ADMIN, "/stats")
+    assert f"Articles: 2, passages: {len(services.current_index())}" in stats["text"]
     assert "Questions today: 1 answered, 1 unanswered" in stats["text"]
     assert "Questions total: 1 answered, 1 unanswered" in stats["text"]
 
@@ -293,7 +262,7 @@ The city council approved the new harbour bridge on Tuesday after a long debate 
 async def test_non_admin_is_refused(bot_env):
     api, _app, _services = bot_env
     for command in ("/reload", "/stats"):
-        refusal = await ask(api, USER, command)
+        refusal = await reply_to(api, USER, command)
         assert refusal["text"] == "Sorry, only the newsroom's editors can use this command."
     assert api.calls("editMessageText") == []
 
@@ -312,7 +281,7 @@ the new bridge over the harbour would open in spring of year {2000 + i}.
 Dock workers in district {i} asked for better pay and safer cranes at the harbour.
 """,
         )
-    status = await ask(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     users = range(300, 310)
     for n, user in enumerate(users):
         ships = "How many ships did the harbour authority count?"
@@ -321,7 +290,7 @@ Dock workers in district {i} asked for better pay and safer cranes at the harbou
         [reply] = await api.wait_for_messages(user, 1, timeout=20)
         assert "<blockquote>" in reply["html"] or "Nothing in the articles" in reply["text"]
     await api.wait_for(lambda: "Added 200" in status["text"], timeout=20)
-    assert len(services.index.articles) == 201
+    assert services.current_index().article_count == 201
     pompeo = [api.sent_messages(u)[0] for u in users[1::2]]
     assert all("Pompeo" in m["text"] for m in pompeo)
     assert not error_records(caplog)
@@ -339,7 +308,7 @@ async def test_questions_answered_during_a_slow_reload(bot_env):
 
     manager.reload = slow_reload
     try:
-        status = await ask(api, ADMIN, "/reload")
+        status = await reply_to(api, ADMIN, "/reload")
         assert "Reloading" in status["text"]
         api.send_user_message(USER, QUESTION)
         await api.wait_for_messages(USER, 1, timeout=2)
@@ -354,15 +323,15 @@ async def test_broken_files_are_skipped_with_a_reason(bot_env, corpus_dir):
     latin1 = "Title: Caf\xe9\n\nUn caf\xe9 cr\xe8me.".encode("latin-1")
     (corpus_dir / "latin1.txt").write_bytes(latin1)
     (corpus_dir / "empty.txt").write_bytes(b"")
-    status = await ask(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Reloaded" in status["text"], timeout=10)
     text = status["text"]
     assert "skipped 3" in text
     assert "Skipped binary.txt: binary file" in text
     assert "Skipped latin1.txt: not UTF-8 text" in text
     assert "Skipped empty.txt: empty file" in text
-    assert len(services.index.articles) == 1
-    reply = await ask(api, USER, QUESTION)
+    assert services.current_index().article_count == 1
+    reply = await reply_to(api, USER, QUESTION)
     assert "<blockquote>" in reply["html"]
 
 
@@ -380,7 +349,7 @@ async def test_bad_inputs_in_private_chat(bot_env, caplog):
         ("中国的互联网", "Nothing in the articles"),
     ]
     for n, (text, expected) in enumerate(cases):
-        reply = await ask(api, chat, text, n_before=n)
+        reply = await reply_to(api, chat, text, n_before=n)
         assert_accepted_html(reply)
         if expected:
             assert expected in reply["text"]
@@ -391,7 +360,7 @@ async def test_bad_inputs_in_private_chat(bot_env, caplog):
         n += 1
         reply = (await api.wait_for_messages(chat, n))[-1]
         assert reply["text"] == "I can only read text. Please type your question."
-    await asyncio.sleep(0.2)
+    await all_handled(api)
     assert len(replies(api, chat)) == n
     assert not error_records(caplog)
     assert replies(api, ADMIN) == []  # no error notices
@@ -409,8 +378,8 @@ async def test_token_never_in_logs(api, start_bot, caplog):
     httpx_logger.setLevel(logging.DEBUG)  # make httpx log its URLs: the filter must redact them
     try:
         await start_bot()
-        await ask(api, USER, QUESTION)
-        await ask(api, ADMIN, "/stats")
+        await reply_to(api, USER, QUESTION)
+        await reply_to(api, ADMIN, "/stats")
         api.fail_next("sendMessage", chat_id=USER, error_code=400)
         api.send_user_message(USER, QUESTION)  # fails: the error handler logs a traceback
         await api.wait_for_messages(ADMIN, 2)  # the admin's error notice

@@ -91,6 +91,10 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.passages)
 
+    @property
+    def article_count(self) -> int:
+        return len(self.articles)
+
     def query_ids(self, terms: Sequence[str]) -> list[int]:
         """Term ids of the question's terms that occur in the corpus (others score 0)."""
         ids = self.term_ids
