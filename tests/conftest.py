@@ -11,6 +11,7 @@ from fake_bot_api import FakeBotAPI
 from helpers import ADMIN, ROOT, TOKEN, stop_bot
 
 from bot.config import Config
+from bot.services import Services
 from bot.telegram_app.app import build_application
 
 
@@ -33,12 +34,20 @@ async def start_bot(api, corpus_dir: Path, tmp_path: Path):
     """``await start_bot(data_dir=..., corpus_dir=...)``: the real Application polling ``api``.
 
     Returns the app once its start-up alert catch-up is done; its services are
-    ``app.bot_data.services``. Every app started is stopped at teardown (``await
-    stop_bot(app)`` stops one earlier, e.g. to restart).
+    ``app.bot_data.services`` (opened by the app, or ``services=`` given). Every app started
+    is stopped at teardown, and given services closed (``await stop_bot(app)`` stops one
+    earlier, e.g. to restart).
     """
     apps = []
+    given = []
 
-    async def start(*, data_dir: Path | None = None, corpus: Path | None = None, **config):
+    async def start(
+        *,
+        data_dir: Path | None = None,
+        corpus: Path | None = None,
+        services: Services | None = None,
+        **config,
+    ):
         cfg = Config(
             token=TOKEN,
             api_url=api.base_url,
@@ -47,8 +56,10 @@ async def start_bot(api, corpus_dir: Path, tmp_path: Path):
             data_dir=data_dir or tmp_path / "data",
             **config,
         )
-        app = build_application(cfg)
+        app = build_application(cfg, services)
         apps.append(app)
+        if services is not None:
+            given.append(services)
         await app.initialize()
         await app.post_init(app)  # run_polling calls post_init; a manual start must too
         await app.start()
@@ -59,6 +70,8 @@ async def start_bot(api, corpus_dir: Path, tmp_path: Path):
     yield start
     for app in reversed(apps):
         await stop_bot(app)
+    for services in given:
+        services.close()
 
 
 @pytest.fixture

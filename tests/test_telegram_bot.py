@@ -3,11 +3,15 @@ API server; assertions are on what the server recorded and accepted (HTML, text,
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from fake_bot_api import parse_html
 from helpers import (
     ADMIN,
@@ -28,6 +32,8 @@ from bot.commands import COMMANDS
 from bot.config import Config
 from bot.console import Console
 from bot.services import Services
+from bot.store import transaction
+from bot.telegram_app.keyboards import STALE_BUTTON, parse_more
 from bot.telegram_app.run import RedactToken, protect_token
 
 USER = 5
@@ -68,6 +74,10 @@ Users of TikTok in China cannot use the app, which ByteDance runs there under an
 
 def replies(api, chat_id: int) -> list[dict]:
     return api.sent_messages(chat_id)
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 # --------------------------------------------------------------------------- questions
@@ -131,6 +141,142 @@ async def test_expired_more_on_message_without_keyboard_is_quiet(bot_env, caplog
     await all_handled(api)
     assert not error_records(caplog)
     assert replies(api, ADMIN) == []  # no "⚠️ BadRequest" notice to the editors
+
+
+async def test_forged_button_presses_get_a_short_notice(api, start_bot, corpus_dir, caplog):
+    add_tiktok_articles(corpus_dir)
+    await start_bot()
+    answer = await reply_to(api, USER, "TikTok ByteDance China")
+    [more] = [b["callback_data"] for b in buttons(answer) if "callback_data" in b]
+    token = parse_more(more).token
+    html_before = answer["html"]
+    forged = [
+        "more:zz",
+        f"more:{token}:abc",
+        f"more:{token}:-5",
+        f"more:{token}:0",
+        f"more:{token}:3:extra",
+        "more:",
+        "stats:",
+        "reload:",
+        "unsub:zz",
+        "unsub:",
+        "anything else",
+    ]
+    for data in forged:
+        api.press_button(USER, answer["message_id"], data, check_keyboard=False)
+    await api.wait_for(lambda: len(api.callback_answers) == len(forged))
+    assert not api.unanswered_callback_queries()
+    assert {a["text"] for a in api.callback_answers} == {STALE_BUTTON}
+    await all_handled(api)
+    assert answer["edits"] == 0 and answer["html"] == html_before
+    assert replies(api, ADMIN) == []  # no "⚠️ ValueError" notice to the editors
+    assert not error_records(caplog)
+
+
+async def test_a_more_token_works_only_on_its_own_answer(api, start_bot, corpus_dir, caplog):
+    add_tiktok_articles(corpus_dir)
+    await start_bot()
+    first = await reply_to(api, USER, "TikTok ByteDance China")
+    second = await reply_to(api, USER, "Microsoft ByteDance sale")
+    [more] = [b["callback_data"] for b in buttons(first) if "callback_data" in b]
+    other_user = 77
+    theirs = await reply_to(api, other_user, "TikTok ByteDance")
+
+    api.press_button(USER, second["message_id"], more, check_keyboard=False)  # same chat
+    api.press_button(other_user, theirs["message_id"], more, check_keyboard=False)
+    await api.wait_for(lambda: len(api.callback_answers) == 2)
+    assert [a["text"] for a in api.callback_answers] == [STALE_BUTTON, STALE_BUTTON]
+    await all_handled(api)
+    assert second["edits"] == 0 and theirs["edits"] == 0
+
+    api.press_button(USER, first["message_id"], more)  # its own answer: pages on
+    await api.wait_for(lambda: first["edits"] == 1)
+    assert not error_records(caplog)
+
+
+def fill_up(db, table: str, row_sql: str) -> None:
+    """Insert rows into ``table`` until SQLite says the database is full."""
+    with contextlib.suppress(sqlite3.OperationalError):
+        for n in range(1_000_000):
+            db.execute(f"INSERT INTO {table} {row_sql}", {"n": n})
+
+
+async def test_a_full_disk_never_keeps_the_answer_from_the_reader(
+    api, start_bot, corpus_dir, caplog
+):
+    add_tiktok_articles(corpus_dir)
+    app = await start_bot()
+    services = app.bot_data.services
+    db = services.db
+    with db.lock:  # what a full disk does to SQLite: no page can be added any more
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages}")
+        fill_up(db, "question_log (chat_id, asked_at, answered)", "VALUES (1, :n, 1)")
+        fill_up(db, "question_days (day)", "VALUES (printf('d%07d', :n))")
+        fill_up(db, "stored_queries", "VALUES (printf('t%07d', :n), 1, 'q', :n, NULL)")
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        services.activity.record_question(USER, True)
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        services.queries.save("abcdefgh", USER, 1, "TikTok ByteDance China")
+
+    answer = await reply_to(api, USER, "TikTok ByteDance China")
+    assert "<blockquote>" in answer["html"] and "ByteDance" in answer["text"]
+    # Its question could not be stored: the More button goes, the Read links stay.
+    await api.wait_for(lambda: answer["edits"] == 1)
+    assert [b for b in buttons(answer) if "callback_data" in b] == []
+    assert any("url" in b for b in buttons(answer))
+    no_more = await reply_to(api, USER, QUESTION)  # one quote, nothing to page through
+    assert "Pompeo" in no_more["text"]
+    await all_handled(api)
+    await eventually(lambda: len(error_records(caplog)) == 3)
+    logged = [r.getMessage() for r in error_records(caplog)]
+    assert any("could not store the question" in m and "full" in m for m in logged)
+    assert sum("could not count a question" in m for m in logged) == 2
+    assert replies(api, ADMIN) == []
+
+
+class BusyReloads(Services):
+    """Services whose alert queueing holds the database's write transaction until told to
+    stop, as a slow queue_alerts did (issue 13.2)."""
+
+    holding = threading.Event()
+    release = threading.Event()
+
+    def _queue_alerts(self):
+        with transaction(self.db):
+            self.holding.set()
+            self.release.wait(10)
+        return super()._queue_alerts()
+
+
+async def test_questions_are_answered_while_a_reload_holds_the_store(
+    api, start_bot, corpus_dir, tmp_path
+):
+    config = Config(admins=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=tmp_path / "data")
+    services = BusyReloads.open(config)
+    BusyReloads.release.set()  # the start-up catch-up goes through
+    await start_bot(services=services)
+    BusyReloads.holding.clear()
+    BusyReloads.release.clear()
+    try:
+        status = await reply_to(api, ADMIN, "/reload")
+        await asyncio.to_thread(BusyReloads.holding.wait, 10)
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        answer = await reply_to(api, USER, QUESTION)
+        assert loop.time() - asked < 1.0
+        assert "Pompeo" in answer["text"]
+        # A command that needs the store waits for it, without holding up the next reader.
+        api.send_user_message(USER + 1, "/subscriptions")
+        other = await reply_to(api, USER + 2, "TikTok")
+        assert loop.time() - asked < 1.0 and "TikTok" in other["text"]
+        assert services.reloading and api.sent_messages(USER + 1) == []
+    finally:
+        BusyReloads.release.set()
+    await api.wait_for(lambda: "Alerts queued: 0." in status["text"])
+    await api.wait_for_messages(USER + 1, 1)
+    await eventually(lambda: services.activity.question_counts(today()).answered_today == 2)
 
 
 async def test_edited_question_edits_the_answer(bot_env):
@@ -251,8 +397,7 @@ The city council approved the new harbour bridge on Tuesday after a long debate 
     assert "New: Council approves new harbour bridge" in status["text"]
     assert services.current_index().article_count == 2
 
-    today = dt.datetime.now(dt.UTC).date()
-    await eventually(lambda: services.activity.question_counts(today).unanswered_today == 1)
+    await eventually(lambda: services.activity.question_counts(today()).unanswered_today == 1)
     stats = await reply_to(api, ADMIN, "/stats")
     assert f"Articles: 2, passages: {len(services.current_index())}" in stats["text"]
     assert "Questions today: 1 answered, 1 unanswered" in stats["text"]
