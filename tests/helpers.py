@@ -4,6 +4,7 @@ Bot API, and waits on events (never on sleeps). Fixtures are in ``conftest.py``.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import weakref
 from collections.abc import Callable
@@ -11,11 +12,50 @@ from pathlib import Path
 
 from fake_bot_api import parse_html, utf16_len
 
+from bot.answers.model import Answer, AnswerStatus, Citation, Quote
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-e2e-token-0123456789abcdef"
 ADMIN = 1
 QUESTION = "What did Pompeo accuse TikTok of?"
 SEED_TITLE = "Talk of banning TikTok sparks calls for a more open internet in China"
+
+
+# -- answers, built by hand (render and keyboard tests) ------------------------------------
+
+DATE = dt.date(2020, 8, 16)  # of every citation built here
+
+
+def citation(n: int = 1, **fields) -> Citation:
+    values = {
+        "article_id": f"{n:016x}",
+        "title": f"Title {n}",
+        "source": "Wire",
+        "date": DATE,
+        "url": f"https://news.example.com/{n}",
+        "paragraph": 2,
+    }
+    return Citation(**{**values, **fields})
+
+
+def quote(text: str, highlights=(), n: int = 1, **fields) -> Quote:
+    return Quote(
+        text=text,
+        highlights=tuple(highlights),
+        score=1.0,
+        citation=citation(n, **fields),
+        start=0,
+        end=len(text),
+        cut_before=False,
+        cut_after=False,
+    )
+
+
+def answered(*quotes: Quote) -> Answer:
+    return Answer("question", AnswerStatus.ANSWERED, list(quotes))
+
+
+# -- corpus files and conversations --------------------------------------------------------
 
 
 def write_article(
