@@ -17,6 +17,7 @@ from helpers import (
     TOKEN,
     alerts,
     buttons,
+    error_records,
     reply_to,
     settle,
     stop_bot,
@@ -325,3 +326,18 @@ async def test_long_and_stopword_topics(bot_env):
     api.press_button(chat, listing["message_id"], button["callback_data"])
     await api.wait_for(lambda: listing["edits"] >= 1)
     assert services.subscriptions.topics(chat) == []
+
+
+async def test_refusals_never_echo_unbounded_text(bot_env, caplog):
+    """Issue 13.12: a 4,000-character stopword topic got no reply (its refusal echoed it)."""
+    api, _app, services = bot_env
+    chat = 3004
+    refusal = await reply_to(api, chat, "/subscribe " + "the " * 1000)
+    assert "no words I can match" in refusal["text"] and len(refusal["text"]) < 300
+    assert refusal["text"].startswith("“the the the") and "…”" in refusal["text"]
+    await reply_to(api, chat, "/subscribe elections")
+    not_followed = await reply_to(api, chat, "/unsubscribe " + "wind " * 790)
+    assert not_followed["text"].startswith("You were not subscribed to “wind wind")
+    assert len(not_followed["text"]) < 300
+    assert services.subscriptions.topics(chat) == ["elections"]
+    assert api.sent_messages(ADMIN) == [] and not error_records(caplog)

@@ -404,6 +404,16 @@ The city council approved the new harbour bridge on Tuesday after a long debate 
     assert "Questions total: 1 answered, 1 unanswered" in stats["text"]
 
 
+async def test_the_retention_job_prunes_what_is_kept_no_longer(bot_env):
+    _api, app, services = bot_env
+    assert {job.name for job in app.job_queue.jobs()} == {"alerts", "retention"}
+    services.queries.save("old_one", USER, 1, "q", now=services.started_at - 8 * 86400)
+    services.queries.save("new_one", USER, 2, "q")
+    [job] = app.job_queue.get_jobs_by_name("retention")
+    await job.run(app)  # what the job queue does once a day
+    assert services.queries.load("old_one") is None and services.queries.load("new_one")
+
+
 async def test_non_admin_is_refused(bot_env):
     api, _app, _services = bot_env
     for command in ("/reload", "/stats"):
