@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.alerts.queue import queue_alerts
@@ -158,7 +159,10 @@ class Services:
         return services
 
     def close(self) -> None:
-        self.db.close()
+        """Close the database once no worker thread is inside a store call (a cancelled
+        task's thread finishes its transaction first), then give up the data directory."""
+        with self.db.lock:
+            self.db.close()
         self.dir_lock.release()
 
     @property
@@ -166,7 +170,7 @@ class Services:
         return self.archive.engine
 
     @property
-    def current_index(self):
+    def current_index(self) -> Callable[[], SearchIndex]:
         """The archive's ``current_index`` callable (pass it on, call it to read)."""
         return self.archive.current_index
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -119,12 +120,16 @@ def test_a_second_instance_is_refused_and_leaves_the_first_ones_leases(tmp_path:
 def test_bot_and_console_on_a_data_dir_in_use_exit_with_a_clear_error(tmp_path: Path) -> None:
     holder = Services.open(Config(corpus_dir=ROOT / "corpus", data_dir=tmp_path / "data"))
     try:
-        with FakeBotAPI.start_in_thread(token=GOOD_TOKEN) as api:
-            bot = _run_bot(tmp_path, api.base_url, token=GOOD_TOKEN)
-            assert api.calls("getUpdates") == []  # it never started polling
-        console = _run_bot(tmp_path, "", token="", command=["console"])
-        # Readers need no lock: asking works beside a running bot.
-        ask = _run_bot(tmp_path, "", token="", command=["ask", "What did Pompeo say?"])
+        with FakeBotAPI.start_in_thread(token=GOOD_TOKEN) as api, ThreadPoolExecutor() as pool:
+            bot, console, ask = pool.map(
+                lambda run: _run_bot(tmp_path, *run),
+                [
+                    (api.base_url, GOOD_TOKEN),
+                    ("", "", ["console"]),
+                    ("", "", ["ask", "What did Pompeo say?"]),  # readers need no lock
+                ],
+            )
+            assert api.calls("getUpdates") == []  # the bot never started polling
     finally:
         holder.close()
     for result in (bot, console):

@@ -18,6 +18,8 @@ _TOKEN_BYTES = 6  # 8 URL-safe characters: short in callback data, 2**48 values
 
 @dataclass(frozen=True, slots=True)
 class QuestionCounts:
+    """Questions answered and not, on one UTC day and ever (for /stats)."""
+
     answered_today: int = 0
     unanswered_today: int = 0
     answered_total: int = 0
