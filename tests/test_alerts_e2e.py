@@ -18,6 +18,7 @@ from helpers import (
     alerts,
     buttons,
     error_records,
+    eventually,
     reply_to,
     settle,
     stop_bot,
@@ -341,3 +342,18 @@ async def test_refusals_never_echo_unbounded_text(bot_env, caplog):
     assert len(not_followed["text"]) < 300
     assert services.subscriptions.topics(chat) == ["elections"]
     assert api.sent_messages(ADMIN) == [] and not error_records(caplog)
+
+
+async def test_the_drain_job_does_not_queue_up_behind_a_running_fan_out(bot_env, corpus_dir):
+    api, app, services = bot_env
+    await reply_to(api, 3005, "/subscribe")
+    write_election_article(corpus_dir)
+    assert (await services.reload()).queued == 1
+    delivery = app.bot_data.delivery
+    delivery.limiter.hold(3005, 30)  # flood control: this fan-out will take a while
+    fan_out = asyncio.create_task(delivery.drain())
+    await eventually(lambda: delivery.draining)
+    [job] = app.job_queue.get_jobs_by_name("alerts")
+    await asyncio.wait_for(job.run(app), 1)  # returns at once (before: waited 30 s)
+    fan_out.cancel()
+    await asyncio.gather(fan_out, return_exceptions=True)

@@ -115,8 +115,10 @@ async def catch_up_alerts(bot_data: BotData) -> None:
 
 
 async def drain_alerts_job(context: Context) -> None:
-    """JobQueue callback: deliver whatever alerts are due."""
-    await deliver_now(context.bot_data)
+    """JobQueue callback: deliver whatever alerts are due, unless a drain is running (it
+    picks them up; waiting for it would overlap the next run of this job)."""
+    if not context.bot_data.delivery.draining:
+        await deliver_now(context.bot_data)
 
 
 async def scan_corpus_job(context: Context) -> None:
