@@ -171,5 +171,6 @@ async def stop_bot(app) -> None:
         await app.updater.stop()
     if app.running:
         await app.stop()
+        await app.post_stop(app)  # run_polling would call these hooks; a manual stop must
     await app.shutdown()
-    await app.post_shutdown(app)  # run_polling would call it; manual shutdown does not
+    await app.post_shutdown(app)

@@ -29,7 +29,7 @@ from telegram import Bot
 from bot.alerts.delivery import AlertDelivery
 from bot.config import Config
 from bot.services import Services
-from bot.store import AlertCounts, SubscriptionStore, open_database
+from bot.store import AlertCounts, AlertOutbox, SubscriptionStore, open_database
 from bot.telegram_app.alerts import telegram_sender
 
 ELECTION_TITLE = "Voters head to the polls as the election campaign ends"
@@ -344,16 +344,22 @@ async def test_refusals_never_echo_unbounded_text(bot_env, caplog):
     assert api.sent_messages(ADMIN) == [] and not error_records(caplog)
 
 
-async def test_the_drain_job_does_not_queue_up_behind_a_running_fan_out(bot_env, corpus_dir):
+async def test_a_long_fan_out_holds_up_neither_the_drain_job_nor_a_shutdown(bot_env, corpus_dir):
     api, app, services = bot_env
     await reply_to(api, 3005, "/subscribe")
     write_election_article(corpus_dir)
     assert (await services.reload()).queued == 1
-    delivery = app.bot_data.delivery
-    delivery.limiter.hold(3005, 30)  # flood control: this fan-out will take a while
-    fan_out = asyncio.create_task(delivery.drain())
-    await eventually(lambda: delivery.draining)
+    app.bot_data.delivery.limiter.hold(3005, 30)  # flood control: this fan-out takes a while
     [job] = app.job_queue.get_jobs_by_name("alerts")
-    await asyncio.wait_for(job.run(app), 1)  # returns at once (before: waited 30 s)
-    fan_out.cancel()
-    await asyncio.gather(fan_out, return_exceptions=True)
+    await asyncio.wait_for(job.run(app), 1)  # starts the drain and returns
+    await eventually(lambda: services.outbox.counts().sending == 1)
+    drain = app.bot_data.delivery_task
+    await asyncio.wait_for(job.run(app), 1)  # before: waited 30 s for the running drain
+    assert app.bot_data.delivery_task is drain and not drain.done()
+    await asyncio.wait_for(stop_bot(app), 5)  # the drain is cancelled, not waited for
+    assert drain.cancelled()
+    db = open_database(services.config.database_path)
+    try:  # left leased, for the next start to recover
+        assert AlertOutbox(db).counts() == AlertCounts(sending=1)
+    finally:
+        db.close()

@@ -125,11 +125,6 @@ class AlertDelivery:
         self.batch_size = batch_size
         self._lock = asyncio.Lock()
 
-    @property
-    def draining(self) -> bool:
-        """A drain is running (a fan-out may take minutes at Telegram's rates)."""
-        return self._lock.locked()
-
     async def drain(self) -> DeliveryStats:
         """Send every due alert; returns when none is due (retries wait for the next drain).
 

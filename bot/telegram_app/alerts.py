@@ -95,9 +95,22 @@ def _seconds(retry_after) -> float:
     )
 
 
-async def deliver_now(bot_data: BotData) -> None:
-    """Start the alert fan-out right away instead of waiting for the next scheduled drain."""
-    stats = await bot_data.delivery.drain()
+def deliver_soon(bot_data: BotData) -> None:
+    """Start draining the outbox in the background, unless a drain is running (it picks up
+    whatever else is due). The drain is the bot's own task, cancelled when the bot stops
+    (the outbox resumes after a restart), so a fan-out of hours never holds up a job run
+    or a shutdown."""
+    running = bot_data.delivery_task
+    if running is None or running.done():
+        bot_data.delivery_task = asyncio.create_task(_drain(bot_data), name="alerts-drain")
+
+
+async def _drain(bot_data: BotData) -> None:
+    try:
+        stats = await bot_data.delivery.drain()
+    except Exception:  # the store failed: what is left is due at the next drain
+        log.exception("delivering alerts failed")
+        return
     if stats.sent or stats.gone or stats.failed:
         log.info("alerts: %s", stats)
 
@@ -107,18 +120,17 @@ async def catch_up_alerts(bot_data: BotData) -> None:
     Runs beside the first updates (questions are answered meanwhile); a /reload waits."""
     try:
         result = await bot_data.services.catch_up_alerts()
-        if result.queued:
-            log.info("catch-up: %d alerts queued for new articles", result.queued)
-            await deliver_now(bot_data)
     except Exception:  # what was not queued is with the next reload (newness is a ledger)
         log.exception("catching up alerts at start-up failed")
+        return
+    if result.queued:
+        log.info("catch-up: %d alerts queued for new articles", result.queued)
+        deliver_soon(bot_data)
 
 
 async def drain_alerts_job(context: Context) -> None:
-    """JobQueue callback: deliver whatever alerts are due, unless a drain is running (it
-    picks them up; waiting for it would overlap the next run of this job)."""
-    if not context.bot_data.delivery.draining:
-        await deliver_now(context.bot_data)
+    """JobQueue callback: deliver whatever alerts are due (retries, anything missed)."""
+    deliver_soon(context.bot_data)
 
 
 async def scan_corpus_job(context: Context) -> None:
@@ -137,7 +149,7 @@ async def scan_corpus_job(context: Context) -> None:
             outcome.queued,
         )
     if outcome.queued:
-        await deliver_now(context.bot_data)
+        deliver_soon(context.bot_data)
 
 
 async def prune_job(context: Context) -> None:

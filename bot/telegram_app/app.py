@@ -59,11 +59,12 @@ def build_application(config: Config, services: Services | None = None) -> Appli
         if config.scan_interval:
             jobs.run_repeating(scan_corpus_job, config.scan_interval, name="corpus-scan")
 
+    async def post_stop(app: Application) -> None:
+        await app.bot_data.stop_tasks()  # while the bot can still finish a send
+
     async def post_shutdown(app: Application) -> None:
         bot_data: BotData = app.bot_data
-        if bot_data.catch_up is not None:
-            bot_data.catch_up.cancel()
-            await asyncio.gather(bot_data.catch_up, return_exceptions=True)
+        await bot_data.stop_tasks()  # if start-up failed before post_stop could run
         if bot_data.is_open and services is None:
             bot_data.services.close()
 
@@ -73,6 +74,7 @@ def build_application(config: Config, services: Services | None = None) -> Appli
         .base_url(config.api_url)
         .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .context_types(CONTEXT_TYPES)
     )

@@ -23,12 +23,21 @@ class BotData:
         self._services: Services | None = None
         self._delivery: AlertDelivery | None = None
         self.catch_up: asyncio.Task | None = None  # the start-up alert catch-up
+        self.delivery_task: asyncio.Task | None = None  # the running drain of the outbox
         # "More" questions whose answer is out but whose row is not written yet (the store
         # was busy): a press in that moment still finds its question.
         self.unsaved_queries: dict[str, StoredQuery] = {}
 
     def open(self, services: Services, delivery: AlertDelivery) -> None:
         self._services, self._delivery = services, delivery
+
+    async def stop_tasks(self) -> None:
+        """Cancel the catch-up and the drain, and wait for them (idempotent). Alerts being
+        sent stay leased in the outbox and go out after the next start."""
+        tasks = [t for t in (self.catch_up, self.delivery_task) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def is_open(self) -> bool:

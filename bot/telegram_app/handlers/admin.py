@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.commands import reload_text, stats_text
-from bot.telegram_app.alerts import deliver_now
+from bot.telegram_app.alerts import deliver_soon
 from bot.telegram_app.context import Context, is_admin, services, unless_unchanged
 from bot.telegram_app.keyboards import STALE_BUTTON
 from bot.telegram_app.render import clip
@@ -56,7 +56,7 @@ async def on_reload(update: Update, context: Context) -> None:
     await asyncio.gather(*map(asyncio.wrap_future, progress_edits), return_exceptions=True)
     await _edit(status, result)
     if outcome is not None and outcome.queued:
-        context.application.create_task(deliver_now(context.bot_data), update=update)
+        deliver_soon(context.bot_data)  # now, not at the next scheduled drain
 
 
 async def _edit(message, text: str) -> None:
