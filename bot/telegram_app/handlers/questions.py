@@ -38,13 +38,12 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     reply = answer_reply(answer, token)
     answer_id = await _send_or_edit(update, context, reply)
     context.chat_data.remember_answer(message.message_id, answer_id)
-    if not reply.more:
-        token = None
-    else:  # until its row is written (the store may be busy), "More" finds it here
+    more_token = token if reply.more else None
+    if more_token:  # until its row is written (the store may be busy), "More" finds it here
         unsaved = StoredQuery(message.chat_id, answer_id, answer.question)
-        context.bot_data.unsaved_queries[token] = unsaved
+        context.bot_data.unsaved_queries[more_token] = unsaved
     context.application.create_task(
-        keep_records(context, message.chat_id, answer_id, answer, token),
+        keep_records(context, message.chat_id, answer_id, answer, more_token),
         update=update,
         name="keep-records",
     )
