@@ -1,10 +1,14 @@
 """Alert fan-out benchmark: one new article to N subscribers through the outbox, at
 Telegram's rates.
 
-    python benchmarks/bench_fanout.py [--subscribers 10000] [--groups 0.1] [--profile FILE]
+    python -m benchmarks.bench_fanout [--subscribers 10000] [--groups 0.1] [--profile FILE]
+
+(from the repository root, with the project installed: ``pip install -e '.[bench]'``; the
+fake Bot API server is imported from ``tests/fake_bot_api``.)
 
 Setup: a temporary corpus holding the seed article (``corpus/000_de0f464e244af8da.txt``) and a
-temporary data dir; ``Services.open`` (first start: records the corpus, announces nothing);
+temporary data dir; ``Services.open`` and its catch-up step (first start: records the corpus,
+announces nothing);
 N chats subscribe to everything (a ``--groups`` share of them groups, negative ids); one new
 article is added and ``services.reload()`` must queue exactly N alerts.
 
@@ -37,20 +41,20 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from telegram.ext import AIORateLimiter, ExtBot
 
-from fake_bot_api import FakeBotAPI  # noqa: E402
-from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
+from bot.alerts.delivery import AlertDelivery
+from bot.config import Config
+from bot.services import Services
+from bot.telegram_app.alerts import telegram_sender
 
-from bot.alerts.delivery import AlertDelivery  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.telegram_app.alerts import telegram_sender  # noqa: E402
+try:
+    from tests.fake_bot_api import FakeBotAPI
+except ModuleNotFoundError:  # run as a script: the repository root is not on the path
+    sys.exit("Run from the repository root: python -m benchmarks.bench_fanout [options]")
 
 TOKEN = "123456:BENCH-fanout-token-0123456789"
-SEED_ARTICLE = ROOT / "corpus" / "000_de0f464e244af8da.txt"
+SEED_ARTICLE = Config().corpus_dir / "000_de0f464e244af8da.txt"  # the shipped corpus
 NEW_ARTICLE = """\
 Title: Benchmark: city council approves new tram line after long debate
 Date: 2024-06-11
@@ -134,7 +138,7 @@ async def deliver_all(services: Services, api: FakeBotAPI, profile: Path | None)
     profiler = cProfile.Profile() if profile else None
     async with bot:
         delivery = AlertDelivery(
-            services.outbox, services.subscriptions, telegram_sender(bot, lambda: services.index)
+            services.outbox, services.subscriptions, telegram_sender(bot, services.current_index)
         )
         lag.start()
         if profiler:
@@ -145,7 +149,7 @@ async def deliver_all(services: Services, api: FakeBotAPI, profile: Path | None)
             drains += 1
             retried += stats.retried
             counts = services.outbox.counts()
-            if not counts["pending"] and not counts["sending"]:
+            if not counts.undelivered:
                 break
             if time.perf_counter() - start > MAX_DRAIN_SECONDS:
                 print(f"gave up after {MAX_DRAIN_SECONDS:.0f}s with {counts}", file=sys.stderr)
@@ -169,6 +173,7 @@ async def run(n: int, group_share: float, profile: Path | None) -> int:
         shutil.copy(SEED_ARTICLE, corpus / SEED_ARTICLE.name)
         t0 = time.perf_counter()
         services = Services.open(Config(corpus_dir=corpus, data_dir=data))
+        await services.catch_up_alerts()
         open_s = time.perf_counter() - t0
         try:
             ids = chat_ids(n, group_share)
@@ -180,12 +185,13 @@ async def run(n: int, group_share: float, profile: Path | None) -> int:
 
             (corpus / "001_bench_new_article.txt").write_text(NEW_ARTICLE, encoding="utf-8")
             t0 = time.perf_counter()
-            _report, queued = await services.reload()
+            outcome = await services.reload()
             reload_s = time.perf_counter() - t0
-            if queued.queued != n or len(queued.new_article_ids) != 1:
+            queued = outcome.alerts
+            if queued is None or queued.queued != n or len(queued.new_article_ids) != 1:
                 print(
-                    f"FAIL: reload queued {queued.queued} alerts for "
-                    f"{queued.new_article_ids}, expected {n} for one article",
+                    f"FAIL: reload queued {outcome.queued} alerts "
+                    f"({outcome.alert_error or queued}), expected {n} for one article",
                     file=sys.stderr,
                 )
                 return 1

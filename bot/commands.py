@@ -1,9 +1,13 @@
 """The bot's commands, described once for /help, Telegram's command menu, the console and
-the README test."""
+the docs test (``tests/test_docs.py``), and the texts front ends share."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.services import ReloadOutcome, Stats
 
 EXAMPLE_QUESTION = "What did Pompeo accuse TikTok of?"
 
@@ -30,6 +34,16 @@ COMMANDS = (
     Command("reload", "", "rescan the corpus and send alerts for new articles", admin=True),
     Command("stats", "", "usage and index figures", admin=True),
 )
+
+
+ECHO_CHARS = 60  # of the user's own text shown back in a reply
+
+
+def echo(text: str, limit: int = ECHO_CHARS) -> str:
+    """User text shown back in a reply: one line, at most ``limit`` characters, so that a
+    refusal never grows with what it refuses."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def help_text(is_admin: bool) -> str:
@@ -61,38 +75,44 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
-def stats_text(stats: dict[str, object]) -> str:
-    pending = stats["alerts_pending"] + stats["alerts_sending"]
+def stats_text(stats: Stats) -> str:
+    q = stats.questions
     return "\n".join(
         [
-            f"Articles: {stats['articles']}, passages: {stats['passages']}",
-            f"Questions today: {stats['answered_today']} answered, "
-            f"{stats['unanswered_today']} unanswered",
-            f"Questions total: {stats['answered_total']} answered, "
-            f"{stats['unanswered_total']} unanswered",
-            f"Index age: {format_duration(stats['index_age_s'])}, "
-            f"uptime: {format_duration(stats['uptime_s'])}",
-            f"Subscribers: {stats['subscribers']}, topics: {stats['topics']}",
-            f"Alerts: {stats['alerts_sent']} sent, {pending} pending, "
-            f"{stats['alerts_failed']} failed",
+            f"Articles: {stats.articles}, passages: {stats.passages}",
+            f"Questions today: {q.answered_today} answered, {q.unanswered_today} unanswered",
+            f"Questions total: {q.answered_total} answered, {q.unanswered_total} unanswered",
+            f"Index age: {format_duration(stats.index_age_s)}, "
+            f"uptime: {format_duration(stats.uptime_s)}",
+            f"Subscribers: {stats.subscribers}, topics: {stats.topics}",
+            f"Alerts: {stats.alerts.sent} sent, {stats.alerts.undelivered} pending, "
+            f"{stats.alerts.failed} failed",
         ]
     )
 
 
-def reload_text(report, queued: int) -> str:
+def reload_text(outcome: ReloadOutcome) -> str:
     """Result of a reload for editors (plain text)."""
+    report = outcome.report
     if not report.rebuilt:
-        return (
+        lines = [
             f"No corpus file changed: {report.articles} articles, {report.passages} passages "
-            f"in service. Alerts queued: {queued}."
+            "in service."
+        ]
+    else:
+        lines = [
+            f"Reloaded in {report.seconds:.1f} s: {report.articles} articles, "
+            f"{report.passages} passages.",
+            f"Added {len(report.added)}, changed {len(report.changed)}, "
+            f"removed {len(report.removed)}, skipped {len(report.skipped)}.",
+        ]
+        lines += [f"New: {a.title}" for a in report.added[:10]]
+        lines += [f"Skipped {s.path}: {s.reason}" for s in report.skipped[:10]]
+    if outcome.alert_error is not None:
+        lines.append(
+            "The new index is live, but its alerts could not be queued "
+            f"({outcome.alert_error}); they go out after the next reload."
         )
-    lines = [
-        f"Reloaded in {report.seconds:.1f} s: {report.articles} articles, "
-        f"{report.passages} passages.",
-        f"Added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
-        f"skipped {len(report.skipped)}.",
-    ]
-    lines += [f"New: {a.title}" for a in report.added[:10]]
-    lines += [f"Skipped {s.path}: {s.reason}" for s in report.skipped[:10]]
-    lines.append(f"Alerts queued: {queued}.")
+    else:
+        lines.append(f"Alerts queued: {outcome.queued}.")
     return "\n".join(lines)

@@ -4,15 +4,20 @@ newcomer sees it work without a token. The local user is treated as an admin."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import TextIO
 
 from bot.answers.model import Answer
 from bot.answers.render_text import render_answer, source_text
-from bot.commands import COMMANDS, help_text, reload_text, stats_text
+from bot.commands import COMMANDS, echo, help_text, reload_text, stats_text
 from bot.config import Config
+from bot.errors import DataDirLocked
 from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 PAGE = 3
 BOLD = ("\033[1m", "\033[0m")
@@ -53,13 +58,16 @@ class Console:
                 "Alerts are delivered in Telegram: set TELEGRAM_BOT_TOKEN to use /" + command + "."
             )
         else:
-            self.write(f"Unknown command /{command}. Try /help.")
+            self.write(f"Unknown command /{echo(command)}. Try /help.")
 
     def _ask(self, question: str) -> None:
         answer = self.services.engine.ask(question)
-        self.services.activity.record_question(0, answer.answered)
         self._last, self._shown = answer, 0
         self._more()
+        try:  # bookkeeping after the answer, and never in its way (a full disk)
+            self.services.activity.record_question(0, answer.answered)
+        except sqlite3.Error as exc:
+            log.error("could not count the question: %s", exc)
 
     def _more(self) -> None:
         answer = self._last
@@ -83,24 +91,30 @@ class Console:
 
     def _latest(self) -> None:
         lines = [
-            f"- {source_text(a.title, a.source, a.date)}" for a in self.services.index.newest(8)
+            f"- {source_text(a.title, a.source, a.date)}"
+            for a in self.services.current_index().newest(8)
         ]
         self.write("\n".join(lines) or "No articles yet.")
 
     def _reload(self) -> None:
-        report, queued = asyncio.run(self.services.reload())
-        self.write(reload_text(report, queued.queued))
+        self.write(reload_text(asyncio.run(self.services.reload())))
 
 
 def run_console(config: Config, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    services = Services.open(config)
     try:
+        services = Services.open(config)
+    except DataDirLocked as exc:
+        print(f"Cannot start: {exc}.", file=sys.stderr)
+        return 4
+    try:
+        asyncio.run(services.catch_up_alerts())  # recorded now, delivered by the Telegram bot
         console = Console(
             services,
             lambda text: print(text + "\n", file=stdout, flush=True),
             BOLD if stdout.isatty() else ("", ""),
         )
-        console.write(f"{services.index.article_count} articles loaded. Ask a question, or /help.")
+        articles = services.current_index().article_count
+        console.write(f"{articles} articles loaded. Ask a question, or /help.")
         for line in stdin:
             console.handle(line)
     finally:

@@ -1,10 +1,14 @@
 """The project's exceptions, in one place.
 
 BotError
-├── ConfigError      bad or missing configuration (message is shown to the operator as is)
-├── AlertQueueError  the index was reloaded, but queueing its alerts failed (carries the report)
-└── IndexDamaged     a stored index file is missing, truncated or fails its checksum
+├── ConfigError     bad or missing configuration (message is shown to the operator as is)
+├── DataDirLocked   another bot or console is running on the same data directory
+└── IndexDamaged    a stored index file is missing, truncated or fails its checksum
 """
+
+from __future__ import annotations
+
+from pathlib import Path
 
 
 class BotError(Exception):
@@ -15,12 +19,17 @@ class ConfigError(BotError):
     """Configuration is missing or invalid; the message says which variable and why."""
 
 
-class AlertQueueError(BotError):
-    """Raised by a reload whose new index is live but whose alerts could not be queued."""
+class DataDirLocked(BotError):
+    """The data directory is locked by another running bot or console (``bot.store.lock``)."""
 
-    def __init__(self, report: object, cause: Exception) -> None:
-        super().__init__(f"the index was reloaded, but alerts could not be queued: {cause}")
-        self.report = report
+    def __init__(self, data_dir: Path, pid: int | None = None) -> None:
+        holder = f"process {pid}" if pid else "another process"
+        super().__init__(
+            f"the data directory {data_dir} is in use by {holder}: only one bot or console "
+            "may run on it (stop the other one, or set BOT_DATA_DIR to another directory)"
+        )
+        self.data_dir = data_dir
+        self.pid = pid
 
 
 class IndexDamaged(BotError):

@@ -1,23 +1,32 @@
-"""Wiring of the core services, shared by the command line, the console and Telegram."""
+"""Wiring of the core services, shared by the command line, the console and Telegram.
+
+What the services hand a front end are dataclasses: :class:`Stats` for ``/stats``,
+:class:`ReloadOutcome` for ``/reload`` and the periodic scan, :class:`PruneReport` for the
+daily retention job.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.alerts.queue import queue_alerts
 from bot.answers.engine import AnswerEngine
 from bot.config import Config
-from bot.errors import AlertQueueError
 from bot.search import bm25
 from bot.search.index import SearchIndex
 from bot.search.lifecycle import IndexManager, Progress, ReloadReport
 from bot.store import (
     ActivityLog,
+    AlertCounts,
     AlertOutbox,
+    DataDirLock,
+    QuestionCounts,
     QueueResult,
     StoreConnection,
     StoredQueries,
@@ -26,25 +35,88 @@ from bot.store import (
 )
 from bot.text.analysis import Analyzer
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(slots=True)
 class Archive:
     """The corpus as served: the live index and the engine answering from it."""
 
     manager: IndexManager
-    engine: AnswerEngine
+    analyzer: Analyzer
+    engine: AnswerEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = AnswerEngine(self.current_index, self.analyzer)
 
     @classmethod
     def open(cls, config: Config, progress: Progress | None = None) -> tuple[Archive, ReloadReport]:
         analyzer = Analyzer()
         manager = IndexManager(config.corpus_dir, config.index_dir, analyzer)
         report = manager.open(progress)
-        return cls(manager, AnswerEngine(manager.current_index, analyzer)), report
+        return cls(manager, analyzer), report
+
+    def current_index(self) -> SearchIndex:
+        """The index in service right now; the one way every reader reaches it (the engine,
+        the alert sender, /latest, /stats), so a reload's swap is seen everywhere at once."""
+        index = self.manager.index
+        if index is None:
+            raise RuntimeError("the archive is not open")
+        return index
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Usage and index figures for ``/stats``."""
+
+    articles: int
+    passages: int
+    questions: QuestionCounts
+    index_age_s: float
+    uptime_s: float
+    subscribers: int
+    topics: int
+    alerts: AlertCounts
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadOutcome:
+    """What a reload did: the new index is live (``report``); its alerts were queued
+    (``alerts``), or queueing failed (``alert_error``, the alerts come with the next reload
+    or start, since newness is read from the outbox's ledger)."""
+
+    report: ReloadReport
+    alerts: QueueResult | None = None
+    alert_error: Exception | None = None
+
+    @property
+    def queued(self) -> int:
+        return self.alerts.queued if self.alerts else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long the bot keeps what it records (README, "Retention and privacy")."""
+
+    stored_query_days: float = 7  # questions behind "More" buttons (the text itself)
+    question_log_days: float = 30  # one row per question: chat id, time, answered or not
+    finished_alert_days: float = 90  # sent, failed and skipped rows of the alert outbox
+
+
+@dataclass(frozen=True, slots=True)
+class PruneReport:
+    stored_queries: int
+    question_log: int
+    finished_alerts: int
 
 
 @dataclass(slots=True)
 class Services:
-    """Everything a chat front end needs: the archive and the bot's database."""
+    """Everything a chat front end needs: the archive and the bot's database.
+
+    Opening takes the data directory's lock: one bot or console per data directory, so the
+    alert leases recovered at start belong to no live process.
+    """
 
     config: Config
     archive: Archive
@@ -53,14 +125,26 @@ class Services:
     outbox: AlertOutbox
     activity: ActivityLog
     queries: StoredQueries
+    dir_lock: DataDirLock
+    retention: Retention = Retention()
     started_at: float = field(default_factory=time.time)
-    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def open(cls, config: Config) -> Services:
-        """Open the index (building it if needed) and the database; blocking."""
-        archive, _ = Archive.open(config)
-        db = open_database(config.database_path)
+        """Lock the data directory, open the index (building it if needed) and the database;
+        blocking. Raises :class:`~bot.errors.DataDirLocked` if another process has it.
+
+        Alerts for articles added while the bot was down are a separate step:
+        :meth:`catch_up_alerts`.
+        """
+        dir_lock = DataDirLock.acquire(config.data_dir)
+        try:
+            archive, _ = Archive.open(config)
+            db = open_database(config.database_path)
+        except BaseException:
+            dir_lock.release()
+            raise
         services = cls(
             config,
             archive,
@@ -69,63 +153,93 @@ class Services:
             AlertOutbox(db),
             ActivityLog(db),
             StoredQueries(db),
+            dir_lock,
         )
-        threading.Thread(target=bm25.warm_up, name="warm-up", daemon=True).start()
+        # Rows a killed process left mid-send are due again; safe, as the lock says no other
+        # live process can hold their leases.
+        services.outbox.recover()
+        # Long-running: compile the fast query kernel and merge small segments, both in the
+        # background (questions are answered meanwhile, by the numpy kernel at first).
+        threading.Thread(target=bm25.warm_up, name="kernel-warm-up", daemon=True).start()
         archive.manager.merge_in_background()
-        services.outbox.recover()  # alerts a killed process left mid-send are due again
-        # Articles added while the bot was down are announced now; the very first start only
-        # records the corpus as seen.
-        services.queue_alerts()
         return services
 
     def close(self) -> None:
-        self.db.close()
+        """Close the database once no worker thread is inside a store call (a cancelled
+        task's thread finishes its transaction first), then give up the data directory."""
+        with self.db.lock:
+            self.db.close()
+        self.dir_lock.release()
 
     @property
     def engine(self) -> AnswerEngine:
         return self.archive.engine
 
     @property
-    def index(self) -> SearchIndex:
-        return self.archive.manager.index
+    def current_index(self) -> Callable[[], SearchIndex]:
+        """The archive's ``current_index`` callable (pass it on, call it to read)."""
+        return self.archive.current_index
 
-    def queue_alerts(self) -> QueueResult:
-        """Alerts for the articles committed since the last time (all of them when the index
-        was rebuilt: the ledger then tells which are new)."""
+    @property
+    def reloading(self) -> bool:
+        """A reload (or the start-up catch-up) is running; another one would wait for it."""
+        return self._reload_lock.locked()
+
+    def _queue_alerts(self) -> QueueResult:
+        """The one place alerts are queued: the articles committed since alerts were last
+        queued (every article after a rebuild; the outbox's ledger then says which are new)
+        get their alerts. Blocking: run it in a worker thread."""
         manager = self.archive.manager
         marker = manager.marker()
         new_ids = manager.added_since(self.outbox.alert_marker())
         result = queue_alerts(
-            self.index, self.engine.analyzer, self.subscriptions, self.outbox, new_ids
+            self.current_index(), self.archive.analyzer, self.subscriptions, self.outbox, new_ids
         )
         self.outbox.set_alert_marker(marker)
         return result
 
-    async def reload(self, progress: Progress | None = None) -> tuple[ReloadReport, QueueResult]:
+    async def catch_up_alerts(self) -> QueueResult:
+        """Start-up step: queue alerts for articles added while the bot was down (the very
+        first start only records the corpus as seen). Serialised with reloads."""
+        async with self._reload_lock:
+            return await asyncio.to_thread(self._queue_alerts)
+
+    async def reload(self, progress: Progress | None = None) -> ReloadOutcome:
         """Rescan and rebuild off the event loop (questions keep being answered), then queue
         alerts. Serialised: a second reload waits for the first and then rescans.
 
-        Raises whatever the rebuild raised (the previous index stays in service), or
-        :class:`AlertQueueError` when the new index is live but its alerts were not queued.
+        Raises whatever the rebuild raised (the previous index stays in service); a failure
+        to queue alerts once the new index is live is part of the outcome.
         """
-        async with self.reload_lock:
+        async with self._reload_lock:
             report = await asyncio.to_thread(self.archive.manager.reload, progress)
-            self.archive.manager.merge_in_background()
             try:
-                return report, await asyncio.to_thread(self.queue_alerts)
+                alerts = await asyncio.to_thread(self._queue_alerts)
             except Exception as exc:
-                raise AlertQueueError(report, exc) from exc
+                log.exception("the index was reloaded, but its alerts could not be queued")
+                return ReloadOutcome(report, alert_error=exc)
+            return ReloadOutcome(report, alerts)
 
-    def stats(self, today: dt.date | None = None) -> dict[str, object]:
-        index = self.index
+    def stats(self, today: dt.date | None = None) -> Stats:
+        """Blocking (database reads): async callers run it in a worker thread."""
+        index = self.current_index()
         today = today or dt.datetime.now(dt.UTC).date()
-        return {
-            "articles": index.article_count,
-            "passages": len(index),
-            **self.activity.question_counts(today),
-            "index_age_s": time.time() - index.built_at,
-            "uptime_s": time.time() - self.started_at,
-            "subscribers": self.subscriptions.count_subscribers(),
-            "topics": self.subscriptions.count_topics(),
-            **{f"alerts_{k}": v for k, v in self.outbox.counts().items()},
-        }
+        return Stats(
+            articles=index.article_count,
+            passages=len(index),
+            questions=self.activity.question_counts(today),
+            index_age_s=time.time() - index.built_at,
+            uptime_s=time.time() - self.started_at,
+            subscribers=self.subscriptions.count_subscribers(),
+            topics=self.subscriptions.count_topics(),
+            alerts=self.outbox.counts(),
+        )
+
+    def prune(self, now: float | None = None) -> PruneReport:
+        """Forget what the retention periods say is no longer needed (blocking)."""
+        days = self.retention
+        return PruneReport(
+            stored_queries=self.queries.purge_older_than(days.stored_query_days, now),
+            question_log=self.activity.prune_older_than(days.question_log_days, now),
+            finished_alerts=self.outbox.prune_finished_older_than(days.finished_alert_days, now),
+        )

@@ -1,4 +1,5 @@
-"""Shared fixtures for the end-to-end tests: the fake Bot API server and the real bot on it."""
+"""Shared fixtures for the end-to-end tests: the fake Bot API server and the real bot on it.
+Helpers shared by test modules are in ``helpers.py``."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ from pathlib import Path
 
 import pytest
 from fake_bot_api import FakeBotAPI
+from helpers import ADMIN, ROOT, TOKEN, stop_bot
 
 from bot.config import Config
+from bot.services import Services
 from bot.telegram_app.app import build_application
-
-ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "123456:TEST-e2e-token-0123456789abcdef"
-ADMIN = 1
 
 
 @pytest.fixture
@@ -30,29 +29,25 @@ async def api():
         yield server
 
 
-async def stop_bot(app) -> None:
-    """Stop and shut down an application started by ``start_bot`` (idempotent)."""
-    if app.bot_data.get("_stopped"):
-        return
-    app.bot_data["_stopped"] = True
-    if app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
-    await app.post_shutdown(app)  # run_polling would call it; manual shutdown does not
-
-
 @pytest.fixture
 async def start_bot(api, corpus_dir: Path, tmp_path: Path):
     """``await start_bot(data_dir=..., corpus_dir=...)``: the real Application polling ``api``.
 
-    Returns the app; its services are ``app.bot_data["services"]``. Every app started is
-    stopped at teardown (``await stop_bot(app)`` stops one earlier, e.g. to restart).
+    Returns the app once its start-up alert catch-up is done; its services are
+    ``app.bot_data.services`` (opened by the app, or ``services=`` given). Every app started
+    is stopped at teardown, and given services closed (``await stop_bot(app)`` stops one
+    earlier, e.g. to restart).
     """
     apps = []
+    given = []
 
-    async def start(*, data_dir: Path | None = None, corpus: Path | None = None, **config):
+    async def start(
+        *,
+        data_dir: Path | None = None,
+        corpus: Path | None = None,
+        services: Services | None = None,
+        **config,
+    ):
         cfg = Config(
             token=TOKEN,
             api_url=api.base_url,
@@ -61,21 +56,26 @@ async def start_bot(api, corpus_dir: Path, tmp_path: Path):
             data_dir=data_dir or tmp_path / "data",
             **config,
         )
-        app = build_application(cfg)
+        app = build_application(cfg, services)
         apps.append(app)
+        if services is not None:
+            given.append(services)
         await app.initialize()
         await app.post_init(app)  # run_polling calls post_init; a manual start must too
         await app.start()
         await app.updater.start_polling(poll_interval=0, timeout=1)
+        await app.bot_data.catch_up
         return app
 
     yield start
     for app in reversed(apps):
         await stop_bot(app)
+    for services in given:
+        services.close()
 
 
 @pytest.fixture
 async def bot_env(api, start_bot):
     """(api, app, services) with the seed corpus, a fresh data dir and admin user 1."""
     app = await start_bot()
-    return api, app, app.bot_data["services"]
+    return api, app, app.bot_data.services

@@ -10,15 +10,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from telegram import Bot
 
-from telegram import Bot  # noqa: E402
-
-from bot.alerts.delivery import AlertDelivery, RateLimiter  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.telegram_app.alerts import telegram_sender  # noqa: E402
+from bot.alerts.delivery import AlertDelivery, RateLimiter
+from bot.config import Config
+from bot.services import Services
+from bot.telegram_app.alerts import telegram_sender
 
 
 async def main(corpus_dir: str, data_dir: str, base_url: str, token: str) -> int:
@@ -28,7 +25,7 @@ async def main(corpus_dir: str, data_dir: str, base_url: str, token: str) -> int
             delivery = AlertDelivery(
                 services.outbox,
                 services.subscriptions,
-                telegram_sender(bot, lambda: services.index),
+                telegram_sender(bot, services.current_index),
                 limiter=RateLimiter(per_second=10.0),  # ~3 s for 30 alerts: time to be killed
             )
             stats = await delivery.drain()

@@ -10,14 +10,26 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ADMIN, ROOT, TOKEN, stop_bot
 from fake_bot_api import parse_html
+from helpers import (
+    ADMIN,
+    ROOT,
+    TOKEN,
+    alerts,
+    buttons,
+    error_records,
+    eventually,
+    reply_to,
+    settle,
+    stop_bot,
+    write_article,
+)
 from telegram import Bot
 
 from bot.alerts.delivery import AlertDelivery
 from bot.config import Config
 from bot.services import Services
-from bot.store import SubscriptionStore, open_database
+from bot.store import AlertCounts, AlertOutbox, SubscriptionStore, open_database
 from bot.telegram_app.alerts import telegram_sender
 
 ELECTION_TITLE = "Voters head to the polls as the election campaign ends"
@@ -37,60 +49,25 @@ def write_election_article(corpus: Path, *, extra: str = "") -> Path:
     return path
 
 
-def write_article(corpus: Path, name: str, title: str, body: str) -> None:
-    (corpus / name).write_text(
-        f"Title: {title}\nDate: 2024-05-03\nSource: Test Wire\n\n{body}\n", encoding="utf-8"
-    )
-
-
-def alerts(api, chat_id: int) -> list[dict]:
-    return [m for m in api.sent_messages(chat_id) if m["text"].startswith("\N{SQUARED NEW}")]
-
-
-async def command(api, chat_id: int, text: str, *, user_id: int | None = None) -> dict:
-    """Send ``text`` in ``chat_id`` and return the bot's next message there."""
-    before = len(api.sent_messages(chat_id))
-    if chat_id < 0:
-        api.send_group_message(chat_id, text, user_id=user_id or 1001)
-    else:
-        api.send_user_message(chat_id, text, user_id=user_id)
-    return (await api.wait_for_messages(chat_id, before + 1))[before]
-
-
-async def settle(app, services, timeout: float = 10.0) -> None:
-    """Drain until nothing is pending or in flight (retries included)."""
-    delivery = app.bot_data["delivery"]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        await delivery.drain()
-        counts = services.outbox.counts()
-        if counts["pending"] == 0 and counts["sending"] == 0:
-            return
-        assert loop.time() < deadline, f"alerts not settled: {counts}"
-        await asyncio.sleep(0.2)
-
-
 # --------------------------------------------------------------------------- subscriptions
 
 
 async def test_subscribe_list_and_unsubscribe(bot_env):
     api, _app, services = bot_env
     chat = 201
-    reply = await command(api, chat, "/subscribe")
+    reply = await reply_to(api, chat, "/subscribe")
     assert reply["text"].startswith("Subscribed to every new article.")
     assert "• every new article" in reply["text"]
-    reply = await command(api, chat, "/subscribe elections -trump")
+    reply = await reply_to(api, chat, "/subscribe elections -trump")
     assert reply["text"].startswith("Subscribed to “elections -trump”.")
     assert "• every new article" in reply["text"] and "• “elections -trump”" in reply["text"]
-    reply = await command(api, chat, "/subscribe Elections  -Trump")
+    reply = await reply_to(api, chat, "/subscribe Elections  -Trump")
     assert reply["text"].startswith("You were already subscribed to “elections -trump”.")
 
-    listing = await command(api, chat, "/subscriptions")
-    buttons = [b for row in listing["reply_markup"]["inline_keyboard"] for b in row]
-    assert len(buttons) == 2
-    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
-    remove = next(b["callback_data"] for b in buttons if "elections" in b["text"])
+    listing = await reply_to(api, chat, "/subscriptions")
+    assert len(buttons(listing)) == 2
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(listing))
+    remove = next(b["callback_data"] for b in buttons(listing) if "elections" in b["text"])
     api.press_button(chat, listing["message_id"], remove)
     await api.wait_for(lambda: listing["edits"] >= 1)
     await api.wait_for(lambda: not api.unanswered_callback_queries())
@@ -99,7 +76,7 @@ async def test_subscribe_list_and_unsubscribe(bot_env):
     assert len(listing["reply_markup"]["inline_keyboard"]) == 1
     assert services.subscriptions.topics(chat) == [""]
 
-    reply = await command(api, chat, "/unsubscribe all")
+    reply = await reply_to(api, chat, "/unsubscribe all")
     assert reply["text"].startswith("Removed 1 subscription(s).")
     assert "You have no alert subscriptions" in reply["text"]
     assert services.subscriptions.topics(chat) == []
@@ -109,11 +86,11 @@ async def test_group_subscriptions_are_for_group_admins(bot_env):
     api, _app, services = bot_env
     group = -300
     api.set_chat_admins(group, [1001, 1002])
-    refused = await command(api, group, "/subscribe", user_id=1003)
+    refused = await reply_to(api, group, "/subscribe", user_id=1003)
     assert refused["text"] == "Only this group's admins can change its alerts."
     assert services.subscriptions.topics(group) == []
     for admin in (1001, 1002):  # the creator and an administrator
-        accepted = await command(api, group, f"/subscribe topic{admin}", user_id=admin)
+        accepted = await reply_to(api, group, f"/subscribe topic{admin}", user_id=admin)
         assert accepted["text"].startswith(f"Subscribed to “topic{admin}”.")
     assert services.subscriptions.topics(group) == ["topic1001", "topic1002"]
 
@@ -125,13 +102,13 @@ async def test_new_article_alerts_matching_subscribers_once(bot_env, corpus_dir)
     api, app, services = bot_env
     a, b, c, d = 401, 402, 403, 404
     for chat, topic in ((a, ""), (b, "elections"), (c, "football"), (d, "election -fraud")):
-        reply = await command(api, chat, f"/subscribe {topic}".rstrip())
+        reply = await reply_to(api, chat, f"/subscribe {topic}".rstrip())
         assert reply["text"].startswith("Subscribed")
     write_election_article(corpus_dir)
-    status = await command(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Alerts queued" in status["text"], timeout=10)
     assert "Added 1" in status["text"] and "Alerts queued: 2." in status["text"]
-    await settle(app, services)
+    await settle(app)
     await api.wait_for(lambda: alerts(api, a) and alerts(api, b))
 
     for chat in (a, b):
@@ -147,17 +124,17 @@ async def test_new_article_alerts_matching_subscribers_once(bot_env, corpus_dir)
     assert alerts(api, c) == [] and alerts(api, d) == []
 
     # Nothing changed: nothing announced.
-    status = await command(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Alerts queued" in status["text"], timeout=10)
     assert "No corpus file changed" in status["text"] and "Alerts queued: 0." in status["text"]
     # The article was edited (same file): changed, not new, not announced again.
     write_election_article(corpus_dir, extra=" Counting starts at eight.")
-    status = await command(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Alerts queued" in status["text"], timeout=10)
     assert "Added 0, changed 1" in status["text"] and "Alerts queued: 0." in status["text"]
-    await settle(app, services)
+    await settle(app)
     assert [len(alerts(api, chat)) for chat in (a, b, c, d)] == [1, 1, 0, 0]
-    assert services.outbox.counts()["sent"] == 2
+    assert services.outbox.counts().sent == 2
 
 
 async def test_first_start_on_existing_corpus_announces_nothing(
@@ -173,10 +150,10 @@ async def test_first_start_on_existing_corpus_announces_nothing(
     finally:
         db.close()
     app = await start_bot(data_dir=data)
-    services = app.bot_data["services"]
-    await settle(app, services)
+    services = app.bot_data.services
+    await settle(app)
     assert alerts(api, 501) == [] and alerts(api, 502) == []
-    assert services.outbox.counts() == dict.fromkeys(services.outbox.counts(), 0)
+    assert services.outbox.counts() == AlertCounts()
     assert services.subscriptions.topics(502) == ["election"]
 
 
@@ -184,31 +161,30 @@ async def test_restart_sends_no_duplicates(api, start_bot, corpus_dir, tmp_path)
     data = tmp_path / "data"
     app = await start_bot(data_dir=data)
     for chat in (601, 602):
-        await command(api, chat, "/subscribe")
+        await reply_to(api, chat, "/subscribe")
     write_election_article(corpus_dir)
-    await app.bot_data["services"].reload()
-    await settle(app, app.bot_data["services"])
+    await app.bot_data.services.reload()
+    await settle(app)
     assert [len(alerts(api, chat)) for chat in (601, 602)] == [1, 1]
     await stop_bot(app)
 
     app = await start_bot(data_dir=data)  # new Services and Application on the same data
-    services = app.bot_data["services"]
-    await settle(app, services)
-    await asyncio.sleep(0.2)
+    services = app.bot_data.services
+    await settle(app)
     assert [len(alerts(api, chat)) for chat in (601, 602)] == [1, 1]
-    assert services.outbox.counts()["sent"] == 2
-    await command(api, 601, "/subscriptions")  # the new app answers
+    assert services.outbox.counts().sent == 2
+    await reply_to(api, 601, "/subscriptions")  # the new app answers
 
 
 async def test_blocked_and_kicked_chats(bot_env, corpus_dir):
     api, app, services = bot_env
     a, b, c = 701, 702, 703
     for chat in (a, b, c):
-        await command(api, chat, "/subscribe")
+        await reply_to(api, chat, "/subscribe")
     api.block_chat(b)
     write_election_article(corpus_dir)
     await services.reload()
-    await settle(app, services)
+    await settle(app)
     assert [len(alerts(api, chat)) for chat in (a, b, c)] == [1, 0, 1]
     assert not services.subscriptions.is_active(b)
     assert services.subscriptions.is_active(a) and services.subscriptions.is_active(c)
@@ -223,7 +199,7 @@ async def test_blocked_and_kicked_chats(bot_env, corpus_dir):
 
     write_article(corpus_dir, "second.txt", "Second article", "A second story about harbours.")
     await services.reload()
-    await settle(app, services)
+    await settle(app)
     assert [len(alerts(api, chat)) for chat in (a, b, c)] == [2, 0, 2]
     assert refused_sends() == 1  # a deactivated chat is not even tried
 
@@ -232,7 +208,7 @@ async def test_blocked_and_kicked_chats(bot_env, corpus_dir):
     await api.wait_for(lambda: not services.subscriptions.is_active(c))
     write_article(corpus_dir, "third.txt", "Third article", "A third story about bridges.")
     await services.reload()
-    await settle(app, services)
+    await settle(app)
     assert [len(alerts(api, chat)) for chat in (a, b, c)] == [3, 0, 2]
     api.my_chat_member(c, c, "kicked", "member")
     await api.wait_for(lambda: services.subscriptions.is_active(c))
@@ -243,27 +219,26 @@ async def test_flood_control_retries_after_retry_after(bot_env, corpus_dir):
     api, app, services = bot_env
     chats = (801, 802, 803)
     for chat in chats:
-        await command(api, chat, "/subscribe")
+        await reply_to(api, chat, "/subscribe")
     api.fail_next("sendMessage", error_code=429, retry_after=1, times=4)
     write_election_article(corpus_dir)
-    _report, queued = await services.reload()
-    assert queued.queued == 3
-    await settle(app, services)
+    assert (await services.reload()).queued == 3
+    await settle(app)
     assert [len(alerts(api, chat)) for chat in chats] == [1, 1, 1]
     refused = [r for r in api.calls("sendMessage") if r["status"] == 429]
     assert len(refused) == 4
-    assert services.outbox.counts()["sent"] == 3 and services.outbox.counts()["failed"] == 0
+    assert services.outbox.counts().sent == 3 and services.outbox.counts().failed == 0
 
 
 async def test_group_migration_moves_subscription_and_alert(bot_env, corpus_dir):
     api, app, services = bot_env
     old, new = -900, -1009000000001
     api.set_chat_admins(old, [1001])
-    await command(api, old, "/subscribe", user_id=1001)
+    await reply_to(api, old, "/subscribe", user_id=1001)
     api.migrate_chat(old, new)
     write_election_article(corpus_dir)
     await services.reload()
-    await settle(app, services)
+    await settle(app)
     assert alerts(api, old) == []
     [alert] = alerts(api, new)
     assert ELECTION_TITLE in alert["text"]
@@ -272,7 +247,7 @@ async def test_group_migration_moves_subscription_and_alert(bot_env, corpus_dir)
     # The service message of a migration moves the subscriptions too.
     other_old, other_new = -901, -1009000000002
     api.set_chat_admins(other_old, [1001])
-    await command(api, other_old, "/subscribe elections", user_id=1001)
+    await reply_to(api, other_old, "/subscribe elections", user_id=1001)
     api.migrate_group_update(other_old, other_new)
     await api.wait_for(lambda: services.subscriptions.topics(other_new) == ["elections"])
     assert services.subscriptions.topics(other_old) == []
@@ -282,13 +257,13 @@ async def test_kill_9_mid_fan_out_loses_nothing(api, corpus_dir, tmp_path):
     data = tmp_path / "data"
     config = Config(corpus_dir=corpus_dir, data_dir=data)
     subscribers = list(range(2000, 2030))
-    services = Services.open(config)  # first start: records the corpus
+    services = Services.open(config)
     try:
+        await services.catch_up_alerts()  # the first start only records the corpus
         for chat in subscribers:
             services.subscriptions.subscribe(chat, "")
         write_election_article(corpus_dir)
-        _report, queued = await services.reload()
-        assert queued.queued == len(subscribers)
+        assert (await services.reload()).queued == len(subscribers)
     finally:
         services.close()
 
@@ -322,7 +297,7 @@ async def test_kill_9_mid_fan_out_loses_nothing(api, corpus_dir, tmp_path):
     services = Services.open(config)  # recover(): rows left 'sending' are due again
     try:
         async with Bot(TOKEN, base_url=api.base_url) as bot:
-            send = telegram_sender(bot, lambda: services.index)
+            send = telegram_sender(bot, services.current_index)
             delivery = AlertDelivery(services.outbox, services.subscriptions, send)
             await delivery.drain()
         counts = services.outbox.counts()
@@ -334,21 +309,57 @@ async def test_kill_9_mid_fan_out_loses_nothing(api, corpus_dir, tmp_path):
     print(f"kill -9 after {before_restart} sends: lost {len(lost)}, duplicates {duplicates}")
     assert lost == []
     assert duplicates <= 1
-    assert counts["sent"] == len(subscribers) and counts["pending"] == counts["sending"] == 0
+    assert counts.sent == len(subscribers) and counts.undelivered == 0
 
 
 async def test_long_and_stopword_topics(bot_env):
     api, _app, services = bot_env
     chat = 3003
     long_topic = "renewable energy subsidies for offshore wind farms in the north sea region"
-    reply = await command(api, chat, f"/subscribe {long_topic}")
+    reply = await reply_to(api, chat, f"/subscribe {long_topic}")
     assert reply["text"].startswith("Subscribed to")
-    reply = await command(api, chat, "/subscribe the who")
+    reply = await reply_to(api, chat, "/subscribe the who")
     assert "no words I can match" in reply["text"]
     assert services.subscriptions.topics(chat) == [long_topic]
-    listing = await command(api, chat, "/subscriptions")
+    listing = await reply_to(api, chat, "/subscriptions")
     (button,) = [b for row in listing["reply_markup"]["inline_keyboard"] for b in row]
     assert len(button["callback_data"].encode()) <= 64
     api.press_button(chat, listing["message_id"], button["callback_data"])
     await api.wait_for(lambda: listing["edits"] >= 1)
     assert services.subscriptions.topics(chat) == []
+
+
+async def test_refusals_never_echo_unbounded_text(bot_env, caplog):
+    """Issue 13.12: a 4,000-character stopword topic got no reply (its refusal echoed it)."""
+    api, _app, services = bot_env
+    chat = 3004
+    refusal = await reply_to(api, chat, "/subscribe " + "the " * 1000)
+    assert "no words I can match" in refusal["text"] and len(refusal["text"]) < 300
+    assert refusal["text"].startswith("“the the the") and "…”" in refusal["text"]
+    await reply_to(api, chat, "/subscribe elections")
+    not_followed = await reply_to(api, chat, "/unsubscribe " + "wind " * 790)
+    assert not_followed["text"].startswith("You were not subscribed to “wind wind")
+    assert len(not_followed["text"]) < 300
+    assert services.subscriptions.topics(chat) == ["elections"]
+    assert api.sent_messages(ADMIN) == [] and not error_records(caplog)
+
+
+async def test_a_long_fan_out_holds_up_neither_the_drain_job_nor_a_shutdown(bot_env, corpus_dir):
+    api, app, services = bot_env
+    await reply_to(api, 3005, "/subscribe")
+    write_election_article(corpus_dir)
+    assert (await services.reload()).queued == 1
+    app.bot_data.delivery.limiter.hold(3005, 30)  # flood control: this fan-out takes a while
+    [job] = app.job_queue.get_jobs_by_name("alerts")
+    await asyncio.wait_for(job.run(app), 1)  # starts the drain and returns
+    await eventually(lambda: services.outbox.counts().sending == 1)
+    drain = app.bot_data.delivery_task
+    await asyncio.wait_for(job.run(app), 1)  # before: waited 30 s for the running drain
+    assert app.bot_data.delivery_task is drain and not drain.done()
+    await asyncio.wait_for(stop_bot(app), 5)  # the drain is cancelled, not waited for
+    assert drain.cancelled()
+    db = open_database(services.config.database_path)
+    try:  # left leased, for the next start to recover
+        assert AlertOutbox(db).counts() == AlertCounts(sending=1)
+    finally:
+        db.close()

@@ -17,14 +17,18 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from bot.store import (
     ActivityLog,
+    AlertCounts,
     AlertOutbox,
+    QuestionCounts,
     StoreConnection,
     StoredQueries,
+    StoredQuery,
     StoreError,
     SubscriptionStore,
     TooManyTopics,
     TopicTooLong,
     migrate,
+    new_token,
     normalise_topic,
     open_database,
     transaction,
@@ -332,7 +336,7 @@ def test_claim_and_mark_sent(conn: StoreConnection, queued: AlertOutbox):
     assert queued.claim_batch(10, now=NOW + 59) == []
     for row in rows:
         queued.mark_sent(row.id, message_id=100 + row.id, now=NOW + 1)
-    assert queued.counts() == {"pending": 0, "sending": 1, "sent": 3, "failed": 0, "skipped": 0}
+    assert queued.counts() == AlertCounts(sending=1, sent=3)
     sent = query(conn, "SELECT message_id FROM alert_outbox WHERE id = ?", (rows[0].id,))
     assert sent[0][0] == 101
 
@@ -359,7 +363,7 @@ def test_crash_mid_fan_out_resumes_with_one_delivery_each(db_path: Path, queued:
                 delivered[(row.chat_id, row.article_id)] += 1
                 outbox.mark_sent(row.id, message_id=row.id, now=NOW + 1)
         assert delivered == Counter({(2, "a"): 1, (1, "b"): 1, (2, "b"): 1})
-        assert outbox.counts()["sent"] == 4
+        assert outbox.counts().sent == 4
         assert len({(c, a) for c, a, _ in outbox_rows(reopened)}) == 4
     finally:
         reopened.close()
@@ -381,7 +385,7 @@ def test_mark_failed_and_counts(queued: AlertOutbox):
     assert queued.pending_count() == 4
     row = queued.claim_batch(1, now=NOW)[0]
     queued.mark_failed(row.id, "message too long")
-    assert queued.counts() == {"pending": 3, "sending": 0, "sent": 0, "failed": 1, "skipped": 0}
+    assert queued.counts() == AlertCounts(pending=3, failed=1)
     assert queued.pending_count() == 3
 
 
@@ -400,7 +404,7 @@ def test_mark_skipped_for_chat_and_unsubscribe_all(subs: SubscriptionStore, queu
     queued.claim_batch(1, now=NOW)  # (1, "a") in flight is skipped too
     assert queued.mark_skipped_for_chat(1, "chat not found") == 2
     assert subs.unsubscribe_all(2) == 1
-    assert queued.counts()["skipped"] == 4
+    assert queued.counts().skipped == 4
     assert queued.claim_batch(10, now=NOW + 100) == []
 
 
@@ -448,29 +452,65 @@ def test_question_counts_by_day(conn: StoreConnection):
     log.record_question(1, answered=True, now=midnight)
     log.record_question(2, answered=False, now=midnight + 3600)
     log.record_question(2, answered=True, now=midnight + 86400)  # the day after
-    assert log.question_counts(day) == {
-        "answered_today": 1,
-        "unanswered_today": 1,
-        "answered_total": 3,
-        "unanswered_total": 1,
-    }
-    east = dt.timezone(dt.timedelta(hours=2))  # 2024-03-10 there is 22:00 UTC the day before
-    assert log.question_counts(day, tz=east)["answered_today"] == 2
-    assert "question" not in {row[1] for row in query(conn, "PRAGMA table_info(question_log)")}
+    assert log.question_counts(day) == QuestionCounts(
+        answered_today=1, unanswered_today=1, answered_total=3, unanswered_total=1
+    )
+    for table in ("question_log", "question_days"):
+        columns = {row[1] for row in query(conn, f"PRAGMA table_info({table})")}
+        assert "question" not in columns
+    assert "chat_id" not in {row[1] for row in query(conn, "PRAGMA table_info(question_days)")}
 
 
 def test_question_counts_when_empty(conn: StoreConnection):
-    assert set(ActivityLog(conn).question_counts(dt.date(2024, 1, 1)).values()) == {0}
+    assert ActivityLog(conn).question_counts(dt.date(2024, 1, 1)) == QuestionCounts()
+
+
+def test_pruning_raw_question_rows_keeps_the_daily_counts(conn: StoreConnection):
+    log = ActivityLog(conn)
+    for age_days in (400, 31, 29, 0):
+        log.record_question(7, answered=age_days != 31, now=NOW - age_days * 86400)
+    assert log.prune_older_than(30, now=NOW) == 2
+    assert [row[0] for row in query(conn, "SELECT asked_at FROM question_log ORDER BY 1")] == [
+        NOW - 29 * 86400,
+        NOW,
+    ]
+    today = dt.datetime.fromtimestamp(NOW, dt.UTC).date()
+    assert log.question_counts(today) == QuestionCounts(1, 0, 3, 1)
+
+
+def test_migration_0004_counts_the_questions_logged_before_it(db_path: Path):
+    db_path.parent.mkdir(parents=True)
+    raw = sqlite3.connect(db_path, factory=StoreConnection, isolation_level=None)
+    try:
+        raw.row_factory = sqlite3.Row
+        before = [m for m in MIGRATIONS if m[0] < "0004"]
+        migrate(raw, before)
+        day = dt.datetime(2024, 3, 10, 12, tzinfo=dt.UTC).timestamp()
+        raw.executemany(
+            "INSERT INTO question_log (chat_id, asked_at, answered) VALUES (1, ?, ?)",
+            [(day, 1), (day + 60, 0), (day + 86400, 1)],
+        )
+        raw.execute(
+            "INSERT INTO stored_queries (id, chat_id, question, created_at) VALUES (?, ?, ?, ?)",
+            ("oldtoken", 1, "Who won?", day),
+        )
+        assert migrate(raw) == ["0004_answer_tokens_and_daily_counts"]
+        counts = ActivityLog(raw).question_counts(dt.date(2024, 3, 10))
+        assert counts == QuestionCounts(1, 1, 2, 1)
+        assert StoredQueries(raw).load("oldtoken") == StoredQuery(1, None, "Who won?")
+    finally:
+        raw.close()
 
 
 def test_stored_queries_round_trip_and_purge(db_path: Path, conn: StoreConnection):
     queries = StoredQueries(conn)
-    old = queries.save(1, "What did the council decide?", now=NOW - 8 * 86400)
-    new = queries.save(-100, "Who won the vote?", now=NOW)
-    assert old != new and len(new) <= 16
+    old, new = new_token(), new_token()
+    assert old != new and len(new) == 8
+    assert queries.save(old, 1, 10, "What did the council decide?", now=NOW - 8 * 86400)
+    assert queries.save(new, -100, 11, "Who won the vote?", now=NOW)
     other = open_database(db_path)  # survives a restart
     try:
-        assert StoredQueries(other).load(new) == (-100, "Who won the vote?")
+        assert StoredQueries(other).load(new) == StoredQuery(-100, 11, "Who won the vote?")
     finally:
         other.close()
     assert queries.purge_older_than(7, now=NOW) == 1
@@ -479,12 +519,53 @@ def test_stored_queries_round_trip_and_purge(db_path: Path, conn: StoreConnectio
     assert queries.load(new).question == "Who won the vote?"
 
 
-def test_stored_query_token_collision_draws_again(conn: StoreConnection, monkeypatch):
+def test_a_stored_query_belongs_to_its_chat_and_message(conn: StoreConnection):
     queries = StoredQueries(conn)
-    tokens = iter(["same", "same", "other"])
-    monkeypatch.setattr("bot.store.activity.secrets.token_urlsafe", lambda _n: next(tokens))
-    assert queries.save(1, "q1") == "same"
-    assert queries.save(1, "q2") == "other"
+    token = new_token()
+    queries.save(token, -100, 11, "Who won the vote?")
+    stored = queries.load(token)
+    assert stored.belongs_to(-100, 11)
+    assert not stored.belongs_to(-100, 12)  # another answer in the same chat
+    assert not stored.belongs_to(5, 11)  # the same message id in another chat
+    assert StoredQuery(-100, None, "stored before 0004").belongs_to(-100, 12)
+
+
+def test_a_taken_stored_query_token_is_refused(conn: StoreConnection):
+    queries = StoredQueries(conn)
+    assert queries.save("same", 1, 1, "q1")
+    assert not queries.save("same", 2, 2, "q2")
+    assert queries.load("same") == StoredQuery(1, 1, "q1")
+
+
+def test_pruning_finished_alerts_keeps_exactly_once(
+    conn: StoreConnection, subs: SubscriptionStore, outbox: AlertOutbox
+):
+    for chat in (1, 2, 3):
+        subs.subscribe(chat, "")
+    prime(outbox)
+
+    def everyone(_article_id: str) -> list[int]:
+        return [1, 2, 3]
+
+    long_ago = NOW - 100 * 86400
+    outbox.queue_new_articles([("old", "Old")], everyone, now=long_ago)
+    sent, failed, waiting = outbox.claim_batch(3, now=long_ago)
+    outbox.mark_sent(sent.id, 1, now=long_ago)
+    outbox.mark_failed(failed.id, "refused")
+    outbox.mark_retry(waiting.id, 200 * 86400, "flood", now=long_ago, transient=True)
+    outbox.queue_new_articles([("old", "Old"), ("new", "New")], everyone, now=NOW - 86400)
+    outbox.mark_sent(outbox.claim_batch(1, now=NOW - 86400)[0].id, 2, now=NOW - 86400)
+
+    assert outbox.prune_finished_older_than(90, now=NOW) == 2  # the old sent and failed rows
+    assert outbox_rows(conn) == [
+        (3, "old", "pending"),  # not finished: kept however old
+        (1, "new", "sent"),
+        (2, "new", "pending"),
+        (3, "new", "pending"),
+    ]
+    # The pruned pairs are never queued again: "old" stays in the seen ledger.
+    again = outbox.queue_new_articles([("old", "Old"), ("new", "New")], everyone, now=NOW)
+    assert again.queued == 0 and again.new_article_ids == []
 
 
 # -- exactly once, under random interleavings --------------------------------------------
@@ -602,7 +683,7 @@ def test_flood_waits_never_use_up_attempts() -> None:
             now += 5
         (row,) = outbox.claim_batch(10, now=now)
         outbox.mark_sent(row.id, 99, now=now)
-        assert outbox.counts()["sent"] == 1 and outbox.counts()["failed"] == 0
+        assert outbox.counts().sent == 1 and outbox.counts().failed == 0
     finally:
         conn.close()
 
@@ -615,6 +696,6 @@ def test_a_skipped_alert_is_not_resurrected_by_a_retry() -> None:
         subs.unsubscribe(5, "")  # last topic gone while the send is in flight
         assert not outbox.mark_retry(row.id, 1, "429", now=10.0, transient=True)
         assert outbox.claim_batch(10, now=100.0) == []
-        assert outbox.counts()["skipped"] == 1
+        assert outbox.counts().skipped == 1
     finally:
         conn.close()

@@ -4,40 +4,40 @@ API server; assertions are on what the server recorded and accepted (HTML, text,
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 
-from conftest import ADMIN, TOKEN
-from fake_bot_api import parse_html, utf16_len
+import pytest
+from fake_bot_api import parse_html
+from helpers import (
+    ADMIN,
+    QUESTION,
+    SEED_TITLE,
+    TOKEN,
+    all_handled,
+    assert_accepted_html,
+    blockquotes,
+    buttons,
+    error_records,
+    eventually,
+    reply_to,
+    write_article,
+)
 
 from bot.commands import COMMANDS
 from bot.config import Config
 from bot.console import Console
 from bot.services import Services
+from bot.store import transaction
+from bot.telegram_app.keyboards import STALE_BUTTON, parse_more
 from bot.telegram_app.run import RedactToken, protect_token
 
 USER = 5
 GROUP = -4242
-QUESTION = "What did Pompeo accuse TikTok of?"
-SEED_TITLE = "Talk of banning TikTok sparks calls for a more open internet in China"
-
-
-def write_article(
-    directory: Path,
-    name: str,
-    title: str,
-    body: str,
-    *,
-    date: str = "2024-05-02",
-    url: str | None = None,
-) -> Path:
-    header = f"Title: {title}\nDate: {date}\nSource: Test Wire\n"
-    if url:
-        header += f"URL: {url}\n"
-    path = directory / name
-    path.write_text(header + "\n" + body.strip() + "\n", encoding="utf-8")
-    return path
 
 
 def add_tiktok_articles(corpus: Path) -> None:
@@ -76,32 +76,8 @@ def replies(api, chat_id: int) -> list[dict]:
     return api.sent_messages(chat_id)
 
 
-def error_records(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-async def ask(api, chat_id: int, text: str, n_before: int | None = None, **kwargs) -> dict:
-    """Send ``text`` in a private chat and return the bot's next new message there."""
-    before = len(api.sent_messages(chat_id)) if n_before is None else n_before
-    api.send_user_message(chat_id, text, **kwargs)
-    return (await api.wait_for_messages(chat_id, before + 1))[before]
-
-
-def blockquotes(message: dict) -> list[str]:
-    """The texts of the message's blockquote entities (offsets are UTF-16 code units)."""
-    units = message["text"].encode("utf-16-le")
-    return [
-        units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
-        for e in message["entities"]
-        if e["type"] == "blockquote"
-    ]
-
-
-def assert_accepted_html(message: dict) -> None:
-    assert message["parse_mode"] == "HTML"
-    parsed = parse_html(message["html"])  # the server accepted it; parse again to be explicit
-    assert parsed.text == message["text"]
-    assert utf16_len(message["text"]) <= 4096
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 # --------------------------------------------------------------------------- questions
@@ -109,7 +85,7 @@ def assert_accepted_html(message: dict) -> None:
 
 async def test_private_question_gets_quote_with_citation(bot_env, caplog):
     api, _app, _services = bot_env
-    reply = await ask(api, USER, QUESTION)
+    reply = await reply_to(api, USER, QUESTION)
     assert_accepted_html(reply)
     html = reply["html"]
     assert "<blockquote>" in html
@@ -118,7 +94,7 @@ async def test_private_question_gets_quote_with_citation(bot_env, caplog):
     assert "feeding data directly to the Chinese Communist Party" in reply["text"]
     types = {e["type"] for e in reply["entities"]}
     assert {"blockquote", "bold"} <= types
-    await asyncio.sleep(0.2)
+    await all_handled(api)
     assert len(replies(api, USER)) == 1
     assert not error_records(caplog)
 
@@ -126,13 +102,12 @@ async def test_private_question_gets_quote_with_citation(bot_env, caplog):
 async def test_more_button_pages_in_place(api, start_bot, corpus_dir, caplog):
     add_tiktok_articles(corpus_dir)
     await start_bot()
-    first = await ask(api, USER, "TikTok ByteDance China")
+    first = await reply_to(api, USER, "TikTok ByteDance China")
     assert_accepted_html(first)
-    buttons = [b for row in first["reply_markup"]["inline_keyboard"] for b in row]
-    more = [b["callback_data"] for b in buttons if "callback_data" in b]
+    more = [b["callback_data"] for b in buttons(first) if "callback_data" in b]
     assert len(more) == 1 and more[0].startswith("more:")
-    assert all(len(b.get("callback_data", "").encode()) <= 64 for b in buttons)
-    assert any(b.get("url") == "https://news.example.com/tiktok-deal" for b in buttons)
+    assert all(len(b.get("callback_data", "").encode()) <= 64 for b in buttons(first))
+    assert any(b.get("url") == "https://news.example.com/tiktok-deal" for b in buttons(first))
     first_text = first["text"]
     page1 = blockquotes(first)
 
@@ -150,20 +125,158 @@ async def test_more_button_pages_in_place(api, start_bot, corpus_dir, caplog):
     await api.wait_for(lambda: len(api.callback_answers) >= 2)
     await api.wait_for(lambda: not api.unanswered_callback_queries())
     assert "expired" in api.callback_answers[-1]["text"]
-    await asyncio.sleep(0.2)
+    await api.wait_for(lambda: first["reply_markup"] is None)
+    await all_handled(api)
     assert not error_records(caplog)
     assert len(replies(api, USER)) == 1
 
 
 async def test_expired_more_on_message_without_keyboard_is_quiet(bot_env, caplog):
     api, _app, _services = bot_env
-    reply = await ask(api, USER, QUESTION)  # one quote: no keyboard
+    reply = await reply_to(api, USER, QUESTION)  # one quote: no keyboard
     assert reply["reply_markup"] is None
     api.press_button(USER, reply["message_id"], "more:zzzzzzzz:1", check_keyboard=False)
     await api.wait_for(lambda: not api.unanswered_callback_queries())
-    await asyncio.sleep(0.3)
+    await api.wait_for_request("editMessageReplyMarkup")  # "not modified": nothing to do
+    await all_handled(api)
     assert not error_records(caplog)
     assert replies(api, ADMIN) == []  # no "⚠️ BadRequest" notice to the editors
+
+
+async def test_forged_button_presses_get_a_short_notice(api, start_bot, corpus_dir, caplog):
+    add_tiktok_articles(corpus_dir)
+    await start_bot()
+    answer = await reply_to(api, USER, "TikTok ByteDance China")
+    [more] = [b["callback_data"] for b in buttons(answer) if "callback_data" in b]
+    token = parse_more(more).token
+    html_before = answer["html"]
+    forged = [
+        "more:zz",
+        f"more:{token}:abc",
+        f"more:{token}:-5",
+        f"more:{token}:0",
+        f"more:{token}:3:extra",
+        "more:",
+        "stats:",
+        "reload:",
+        "unsub:zz",
+        "unsub:",
+        "anything else",
+    ]
+    for data in forged:
+        api.press_button(USER, answer["message_id"], data, check_keyboard=False)
+    await api.wait_for(lambda: len(api.callback_answers) == len(forged))
+    assert not api.unanswered_callback_queries()
+    assert {a["text"] for a in api.callback_answers} == {STALE_BUTTON}
+    await all_handled(api)
+    assert answer["edits"] == 0 and answer["html"] == html_before
+    assert replies(api, ADMIN) == []  # no "⚠️ ValueError" notice to the editors
+    assert not error_records(caplog)
+
+
+async def test_a_more_token_works_only_on_its_own_answer(api, start_bot, corpus_dir, caplog):
+    add_tiktok_articles(corpus_dir)
+    await start_bot()
+    first = await reply_to(api, USER, "TikTok ByteDance China")
+    second = await reply_to(api, USER, "Microsoft ByteDance sale")
+    [more] = [b["callback_data"] for b in buttons(first) if "callback_data" in b]
+    other_user = 77
+    theirs = await reply_to(api, other_user, "TikTok ByteDance")
+
+    api.press_button(USER, second["message_id"], more, check_keyboard=False)  # same chat
+    api.press_button(other_user, theirs["message_id"], more, check_keyboard=False)
+    await api.wait_for(lambda: len(api.callback_answers) == 2)
+    assert [a["text"] for a in api.callback_answers] == [STALE_BUTTON, STALE_BUTTON]
+    await all_handled(api)
+    assert second["edits"] == 0 and theirs["edits"] == 0
+
+    api.press_button(USER, first["message_id"], more)  # its own answer: pages on
+    await api.wait_for(lambda: first["edits"] == 1)
+    assert not error_records(caplog)
+
+
+def fill_up(db, table: str, row_sql: str) -> None:
+    """Insert rows into ``table`` until SQLite says the database is full."""
+    with contextlib.suppress(sqlite3.OperationalError):
+        for n in range(1_000_000):
+            db.execute(f"INSERT INTO {table} {row_sql}", {"n": n})
+
+
+async def test_a_full_disk_never_keeps_the_answer_from_the_reader(
+    api, start_bot, corpus_dir, caplog
+):
+    add_tiktok_articles(corpus_dir)
+    app = await start_bot()
+    services = app.bot_data.services
+    db = services.db
+    with db.lock:  # what a full disk does to SQLite: no page can be added any more
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages}")
+        fill_up(db, "question_log (chat_id, asked_at, answered)", "VALUES (1, :n, 1)")
+        fill_up(db, "question_days (day)", "VALUES (printf('d%07d', :n))")
+        fill_up(db, "stored_queries", "VALUES (printf('t%07d', :n), 1, 'q', :n, NULL)")
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        services.activity.record_question(USER, True)
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        services.queries.save("abcdefgh", USER, 1, "TikTok ByteDance China")
+
+    answer = await reply_to(api, USER, "TikTok ByteDance China")
+    assert "<blockquote>" in answer["html"] and "ByteDance" in answer["text"]
+    # Its question could not be stored: the More button goes, the Read links stay.
+    await api.wait_for(lambda: answer["edits"] == 1)
+    assert [b for b in buttons(answer) if "callback_data" in b] == []
+    assert any("url" in b for b in buttons(answer))
+    no_more = await reply_to(api, USER, QUESTION)  # one quote, nothing to page through
+    assert "Pompeo" in no_more["text"]
+    await all_handled(api)
+    await eventually(lambda: len(error_records(caplog)) == 3)
+    logged = [r.getMessage() for r in error_records(caplog)]
+    assert any("could not store the question" in m and "full" in m for m in logged)
+    assert sum("could not count a question" in m for m in logged) == 2
+    assert replies(api, ADMIN) == []
+
+
+class BusyReloads(Services):
+    """Services whose alert queueing holds the database's write transaction until told to
+    stop, as a slow queue_alerts did (issue 13.2)."""
+
+    holding = threading.Event()
+    release = threading.Event()
+
+    def _queue_alerts(self):
+        with transaction(self.db):
+            self.holding.set()
+            self.release.wait(10)
+        return super()._queue_alerts()
+
+
+async def test_questions_are_answered_while_a_reload_holds_the_store(
+    api, start_bot, corpus_dir, tmp_path
+):
+    config = Config(admins=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=tmp_path / "data")
+    services = BusyReloads.open(config)
+    BusyReloads.release.set()  # the start-up catch-up goes through
+    await start_bot(services=services)
+    BusyReloads.holding.clear()
+    BusyReloads.release.clear()
+    try:
+        status = await reply_to(api, ADMIN, "/reload")
+        await asyncio.to_thread(BusyReloads.holding.wait, 10)
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        answer = await reply_to(api, USER, QUESTION)
+        assert loop.time() - asked < 1.0
+        assert "Pompeo" in answer["text"]
+        # A command that needs the store waits for it, without holding up the next reader.
+        api.send_user_message(USER + 1, "/subscriptions")
+        other = await reply_to(api, USER + 2, "TikTok")
+        assert loop.time() - asked < 1.0 and "TikTok" in other["text"]
+        assert services.reloading and api.sent_messages(USER + 1) == []
+    finally:
+        BusyReloads.release.set()
+    await api.wait_for(lambda: "Alerts queued: 0." in status["text"])
+    await api.wait_for_messages(USER + 1, 1)
+    await eventually(lambda: services.activity.question_counts(today()).answered_today == 2)
 
 
 async def test_edited_question_edits_the_answer(bot_env):
@@ -222,7 +335,7 @@ async def test_group_questions(bot_env, caplog):
     api.send_group_message(GROUP, "/ask", user_id=12)
     msgs = await api.wait_for_messages(GROUP, 4)
     assert msgs[3]["text"].startswith("Usage: /ask <question>")
-    await asyncio.sleep(0.3)
+    await all_handled(api)
     assert len(replies(api, GROUP)) == 4  # the two messages not for the bot were ignored
     assert not error_records(caplog)
 
@@ -232,16 +345,16 @@ async def test_group_questions(bot_env, caplog):
 
 async def test_start_help_latest_and_command_menu(bot_env):
     api, _app, _services = bot_env
-    start = await ask(api, USER, "/start")
+    start = await reply_to(api, USER, "/start")
     assert "Hello" in start["text"] and QUESTION in start["text"]
 
-    help_user = await ask(api, USER, "/help")
-    help_admin = await ask(api, ADMIN, "/help")
+    help_user = await reply_to(api, USER, "/help")
+    help_admin = await reply_to(api, ADMIN, "/help")
     for command in COMMANDS:
         assert (f"/{command.name}" in help_user["text"]) is (not command.admin)
         assert f"/{command.name}" in help_admin["text"]
 
-    latest = await ask(api, USER, "/latest")
+    latest = await reply_to(api, USER, "/latest")
     assert_accepted_html(latest)
     assert "Latest articles" in latest["text"] and SEED_TITLE in latest["text"]
     assert "16 Aug 2020" in latest["text"]
@@ -259,7 +372,7 @@ async def test_deep_link_start_answers_question(bot_env):
     api, _app, _services = bot_env
     payload = question_payload("Pompeo TikTok")
     assert len(payload) <= 64
-    reply = await ask(api, USER, f"/start {payload}")
+    reply = await reply_to(api, USER, f"/start {payload}")
     assert "<blockquote>" in reply["html"] and "Pompeo" in reply["text"]
 
 
@@ -268,8 +381,8 @@ async def test_deep_link_start_answers_question(bot_env):
 
 async def test_admin_reload_and_stats(bot_env, corpus_dir):
     api, _app, services = bot_env
-    await ask(api, USER, QUESTION)  # answered
-    await ask(api, USER, "中国的互联网")  # not answered
+    await reply_to(api, USER, QUESTION)  # answered
+    await reply_to(api, USER, "中国的互联网")  # not answered
     write_article(
         corpus_dir,
         "new.txt",
@@ -278,22 +391,33 @@ async def test_admin_reload_and_stats(bot_env, corpus_dir):
 The city council approved the new harbour bridge on Tuesday after a long debate about costs.
 """,
     )
-    status = await ask(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Added 1" in status["text"], timeout=10)
     assert "Added 1, changed 0, removed 0, skipped 0" in status["text"]
     assert "New: Council approves new harbour bridge" in status["text"]
-    assert services.index.article_count == 2
+    assert services.current_index().article_count == 2
 
-    stats = await ask(api, ADMIN, "/stats")
-    assert f"Articles: 2, passages: {len(services.index)}" in stats["text"]
+    await eventually(lambda: services.activity.question_counts(today()).unanswered_today == 1)
+    stats = await reply_to(api, ADMIN, "/stats")
+    assert f"Articles: 2, passages: {len(services.current_index())}" in stats["text"]
     assert "Questions today: 1 answered, 1 unanswered" in stats["text"]
     assert "Questions total: 1 answered, 1 unanswered" in stats["text"]
+
+
+async def test_the_retention_job_prunes_what_is_kept_no_longer(bot_env):
+    _api, app, services = bot_env
+    assert {job.name for job in app.job_queue.jobs()} == {"alerts", "retention"}
+    services.queries.save("old_one", USER, 1, "q", now=services.started_at - 8 * 86400)
+    services.queries.save("new_one", USER, 2, "q")
+    [job] = app.job_queue.get_jobs_by_name("retention")
+    await job.run(app)  # what the job queue does once a day
+    assert services.queries.load("old_one") is None and services.queries.load("new_one")
 
 
 async def test_non_admin_is_refused(bot_env):
     api, _app, _services = bot_env
     for command in ("/reload", "/stats"):
-        refusal = await ask(api, USER, command)
+        refusal = await reply_to(api, USER, command)
         assert refusal["text"] == "Sorry, only the newsroom's editors can use this command."
     assert api.calls("editMessageText") == []
 
@@ -312,7 +436,7 @@ the new bridge over the harbour would open in spring of year {2000 + i}.
 Dock workers in district {i} asked for better pay and safer cranes at the harbour.
 """,
         )
-    status = await ask(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     users = range(300, 310)
     for n, user in enumerate(users):
         ships = "How many ships did the harbour authority count?"
@@ -321,7 +445,7 @@ Dock workers in district {i} asked for better pay and safer cranes at the harbou
         [reply] = await api.wait_for_messages(user, 1, timeout=20)
         assert "<blockquote>" in reply["html"] or "Nothing in the articles" in reply["text"]
     await api.wait_for(lambda: "Added 200" in status["text"], timeout=20)
-    assert services.index.article_count == 201
+    assert services.current_index().article_count == 201
     pompeo = [api.sent_messages(u)[0] for u in users[1::2]]
     assert all("Pompeo" in m["text"] for m in pompeo)
     assert not error_records(caplog)
@@ -339,7 +463,7 @@ async def test_questions_answered_during_a_slow_reload(bot_env):
 
     manager.reload = slow_reload
     try:
-        status = await ask(api, ADMIN, "/reload")
+        status = await reply_to(api, ADMIN, "/reload")
         assert "Reloading" in status["text"]
         api.send_user_message(USER, QUESTION)
         await api.wait_for_messages(USER, 1, timeout=2)
@@ -354,15 +478,15 @@ async def test_broken_files_are_skipped_with_a_reason(bot_env, corpus_dir):
     latin1 = "Title: Caf\xe9\n\nUn caf\xe9 cr\xe8me.".encode("latin-1")
     (corpus_dir / "latin1.txt").write_bytes(latin1)
     (corpus_dir / "empty.txt").write_bytes(b"")
-    status = await ask(api, ADMIN, "/reload")
+    status = await reply_to(api, ADMIN, "/reload")
     await api.wait_for(lambda: "Reloaded" in status["text"], timeout=10)
     text = status["text"]
     assert "skipped 3" in text
     assert "Skipped binary.txt: binary file" in text
     assert "Skipped latin1.txt: not UTF-8 text" in text
     assert "Skipped empty.txt: empty file" in text
-    assert services.index.article_count == 1
-    reply = await ask(api, USER, QUESTION)
+    assert services.current_index().article_count == 1
+    reply = await reply_to(api, USER, QUESTION)
     assert "<blockquote>" in reply["html"]
 
 
@@ -380,7 +504,7 @@ async def test_bad_inputs_in_private_chat(bot_env, caplog):
         ("中国的互联网", "Nothing in the articles"),
     ]
     for n, (text, expected) in enumerate(cases):
-        reply = await ask(api, chat, text, n_before=n)
+        reply = await reply_to(api, chat, text, n_before=n)
         assert_accepted_html(reply)
         if expected:
             assert expected in reply["text"]
@@ -391,7 +515,7 @@ async def test_bad_inputs_in_private_chat(bot_env, caplog):
         n += 1
         reply = (await api.wait_for_messages(chat, n))[-1]
         assert reply["text"] == "I can only read text. Please type your question."
-    await asyncio.sleep(0.2)
+    await all_handled(api)
     assert len(replies(api, chat)) == n
     assert not error_records(caplog)
     assert replies(api, ADMIN) == []  # no error notices
@@ -409,8 +533,8 @@ async def test_token_never_in_logs(api, start_bot, caplog):
     httpx_logger.setLevel(logging.DEBUG)  # make httpx log its URLs: the filter must redact them
     try:
         await start_bot()
-        await ask(api, USER, QUESTION)
-        await ask(api, ADMIN, "/stats")
+        await reply_to(api, USER, QUESTION)
+        await reply_to(api, ADMIN, "/stats")
         api.fail_next("sendMessage", chat_id=USER, error_code=400)
         api.send_user_message(USER, QUESTION)  # fails: the error handler logs a traceback
         await api.wait_for_messages(ADMIN, 2)  # the admin's error notice

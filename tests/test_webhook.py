@@ -14,8 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import ROOT, TOKEN
 from fake_bot_api import FakeBotAPI
+from helpers import ROOT, TOKEN
 
 SECRET = "webhook-secret-for-tests"
 

@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 class Outcome(enum.Enum):
     SENT = "sent"
-    WAIT = "wait"  # flood control or the network: try again later, however often it takes
-    RETRY = "retry"  # an unexpected error: try again later, a few times at most
+    WAIT = "wait"  # transient (flood control, the network): again later, however often it takes
+    RETRY = "retry"  # an unexpected error (a bug): try again later, a few times at most
     GONE = "gone"  # blocked, kicked, chat deleted: deactivate the chat
     MIGRATED = "migrated"  # group became a supergroup: follow it
     FAILED = "failed"  # this message can never be sent
@@ -86,11 +86,25 @@ class RateLimiter:
 @dataclass(slots=True)
 class DeliveryStats:
     sent: int = 0
-    retried: int = 0
+    retried: int = 0  # WAIT and RETRY: put back for a later drain
     gone: int = 0
     migrated: int = 0
     failed: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # of the failed ones
+
+    def count(self, result: SendResult) -> None:
+        match result.outcome:
+            case Outcome.SENT:
+                self.sent += 1
+            case Outcome.WAIT | Outcome.RETRY:
+                self.retried += 1
+            case Outcome.GONE:
+                self.gone += 1
+            case Outcome.MIGRATED:
+                self.migrated += 1
+            case Outcome.FAILED:
+                self.failed += 1
+                self.errors.append(result.error)
 
 
 class AlertDelivery:
@@ -112,10 +126,14 @@ class AlertDelivery:
         self._lock = asyncio.Lock()
 
     async def drain(self) -> DeliveryStats:
-        """Send every due alert; returns when none is due (retries wait for the next drain)."""
+        """Send every due alert; returns when none is due (retries wait for the next drain).
+
+        The outbox is read and written in worker threads: a reload may be holding the
+        database, and the event loop (answering questions) must never wait for it.
+        """
         stats = DeliveryStats()
         async with self._lock:
-            while rows := self.outbox.claim_batch(self.batch_size):
+            while rows := await asyncio.to_thread(self.outbox.claim_batch, self.batch_size):
                 await asyncio.gather(*(self._deliver(row, stats) for row in rows))
         return stats
 
@@ -126,30 +144,26 @@ class AlertDelivery:
         except Exception as exc:  # a bug or an unexpected error: retry later, do not stall
             log.exception("alert %s to chat %s failed", row.article_id, row.chat_id)
             result = SendResult(Outcome.RETRY, retry_after=30.0, error=repr(exc))
-        self._record(row, result, stats)
+        if result.outcome is Outcome.WAIT:
+            self.limiter.hold(row.chat_id, result.retry_after)
+        await asyncio.to_thread(self._record, row, result)
+        stats.count(result)
 
-    def _record(self, row: OutboxRow, result: SendResult, stats: DeliveryStats) -> None:
+    def _record(self, row: OutboxRow, result: SendResult) -> None:
+        """Write the outcome of one send to the outbox (blocking)."""
         match result.outcome:
             case Outcome.SENT:
                 self.outbox.mark_sent(row.id, result.message_id)
-                stats.sent += 1
             case Outcome.WAIT:
-                self.limiter.hold(row.chat_id, result.retry_after)
                 self.outbox.mark_retry(row.id, result.retry_after, result.error, transient=True)
-                stats.retried += 1
             case Outcome.RETRY:
                 self.outbox.mark_retry(row.id, result.retry_after, result.error)
-                stats.retried += 1
             case Outcome.GONE:
                 self.subscriptions.deactivate(row.chat_id, result.error or "unreachable")
-                stats.gone += 1
             case Outcome.MIGRATED:
                 # Back to pending first, so the move takes the row along to the new chat id.
                 self.outbox.mark_retry(row.id, 0.0, result.error)
                 if result.new_chat_id is not None:
                     self.subscriptions.migrate_chat(row.chat_id, result.new_chat_id)
-                stats.migrated += 1
             case Outcome.FAILED:
                 self.outbox.mark_failed(row.id, result.error)
-                stats.failed += 1
-                stats.errors.append(result.error)

@@ -1,19 +1,24 @@
-"""The bot's own state in SQLite: subscriptions, the alert outbox, stored questions, counts.
+"""The bot's own state in SQLite: subscriptions, the alert outbox, stored questions, counts,
+and the data directory's lock.
 
 Core code: imports nothing from ``telegram``. Open one connection with :func:`open_database`
 (it applies migrations), hand it to the store classes, and close it on shutdown.
 """
 
-from .activity import ActivityLog, StoredQueries, StoredQuery
-from .alerts import AlertOutbox, OutboxRow, QueueResult
+from .activity import ActivityLog, QuestionCounts, StoredQueries, StoredQuery, new_token
+from .alerts import AlertCounts, AlertOutbox, OutboxRow, QueueResult
 from .db import StoreConnection, migrate, open_database, transaction
 from .errors import StoreError, TooManyTopics, TopicTooLong
+from .lock import DataDirLock
 from .subscriptions import SubscriptionStore, normalise_topic
 
 __all__ = [
     "ActivityLog",
+    "AlertCounts",
     "AlertOutbox",
+    "DataDirLock",
     "OutboxRow",
+    "QuestionCounts",
     "QueueResult",
     "StoreConnection",
     "StoreError",
@@ -23,6 +28,7 @@ __all__ = [
     "TooManyTopics",
     "TopicTooLong",
     "migrate",
+    "new_token",
     "normalise_topic",
     "open_database",
     "transaction",

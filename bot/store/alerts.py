@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from .db import StoreConnection, query, timestamp, transaction
 
-STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 _FIRST_SCAN_DONE = "articles_primed"
 _ALERT_MARKER = "alerts_queued_up_to"
 
@@ -39,6 +38,22 @@ class OutboxRow:
     title: str
     attempts: int  # including the one just claimed
     silent: bool  # send with disable_notification
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCounts:
+    """Outbox rows per status (for /stats and logs)."""
+
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def undelivered(self) -> int:
+        """Waiting to be sent, or being sent right now."""
+        return self.pending + self.sending
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,14 +313,29 @@ class AlertOutbox:
 
     # -- reporting ------------------------------------------------------------------------
 
-    def counts(self) -> dict[str, int]:
-        """Rows per status, every status present (for /stats and logs)."""
-        counts = dict.fromkeys(STATUSES, 0)
+    def counts(self) -> AlertCounts:
+        """Rows per status."""
         sql = "SELECT status, COUNT(*) AS n FROM alert_outbox GROUP BY status"
-        for row in query(self._conn, sql):
-            counts[row["status"]] = row["n"]
-        return counts
+        return AlertCounts(**{row["status"]: row["n"] for row in query(self._conn, sql)})
 
     def pending_count(self) -> int:
         """Alerts not delivered yet, whether due or waiting for a retry."""
         return query(self._conn, "SELECT COUNT(*) FROM alert_outbox WHERE status = 'pending'")[0][0]
+
+    # -- retention ------------------------------------------------------------------------
+
+    def prune_finished_older_than(self, days: float, now: float | None = None) -> int:
+        """Delete sent, failed and skipped rows finished more than ``days`` ago; return how
+        many.
+
+        Safe for exactly-once: alerts are only ever queued for articles not yet in the
+        ``articles_seen`` ledger, which is never pruned, so a deleted row's (chat, article)
+        pair can never be queued again. Pending and sending rows are never deleted.
+        """
+        cutoff = timestamp(now) - days * 86400
+        with transaction(self._conn) as conn:
+            return conn.execute(
+                "DELETE FROM alert_outbox WHERE status IN ('sent', 'failed', 'skipped')"
+                " AND COALESCE(sent_at, created_at) < ?",
+                (cutoff,),
+            ).rowcount

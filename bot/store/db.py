@@ -179,6 +179,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX question_log_asked ON question_log (asked_at);
         """,
     ),
+    (
+        "0004_answer_tokens_and_daily_counts",
+        """
+        -- A "More" token works only on the answer it was made for (its chat and message).
+        ALTER TABLE stored_queries ADD COLUMN message_id INTEGER;
+        -- Questions per UTC day, for /stats. No chat id: kept for good, while the raw
+        -- question_log rows are pruned after the retention period.
+        CREATE TABLE question_days (
+            day        TEXT    PRIMARY KEY,  -- YYYY-MM-DD
+            answered   INTEGER NOT NULL DEFAULT 0,
+            unanswered INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO question_days (day, answered, unanswered)
+            SELECT date(asked_at, 'unixepoch'), SUM(answered), SUM(NOT answered)
+            FROM question_log GROUP BY 1;
+        """,
+    ),
 ]
 
 

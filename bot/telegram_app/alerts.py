@@ -1,34 +1,43 @@
-"""Sending one alert through Telegram, and the scheduled drain of the outbox.
+"""Sending one alert through Telegram, and the alert jobs: the start-up catch-up, the
+scheduled drain of the outbox, the periodic corpus scan and the daily retention prune.
 
-Telegram's answers map to delivery outcomes: 429 → retry after ``retry_after``; 403 or a
-vanished chat → the chat is deactivated; a migrated group → followed to its new id.
+Telegram's answers map to delivery outcomes. Only Telegram's definitive refusals say
+something about the message: 403 or a vanished chat → the chat is deactivated; a migrated
+group → followed to its new id; any other 400 → failed. Everything else (429 flood control,
+network trouble, 5xx, an answer that is not even JSON) is transient: wait and try again,
+without using up the alert's attempts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    NetworkError,
+    InvalidToken,
     RetryAfter,
     TelegramError,
 )
 
-from bot.alerts.delivery import Outcome, SendResult
+from bot.alerts.delivery import Outcome, Send, SendResult
 from bot.articles.model import Article
 from bot.search.index import SearchIndex
 from bot.store import OutboxRow
-from bot.telegram_app.context import Context
-from bot.telegram_app.render import escape, shorten, source_line
+from bot.telegram_app.context import BotData, Context
+from bot.telegram_app.keyboards import alert_keyboard
+from bot.telegram_app.render import escape, source_line
 
 log = logging.getLogger(__name__)
 
 LEDE_CHARS = 400
+TRANSIENT_WAIT = 5.0  # seconds before trying again after network trouble or a garbled answer
+TOKEN_WAIT = 60.0  # the token was refused: an operator must act; alerts wait, none fails
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
 
 
@@ -41,25 +50,15 @@ def alert_html(article: Article) -> str:
     return f"🆕 {headline}\n\n{escape(lede)}"
 
 
-def alert_keyboard(article: Article) -> InlineKeyboardMarkup:
-    rows = [
-        [
-            InlineKeyboardButton(
-                "Ask about this article", switch_inline_query_current_chat=shorten(article.title)
-            )
-        ]
-    ]
-    if article.url:
-        rows.append([InlineKeyboardButton("Read the article", url=article.url)])
-    return InlineKeyboardMarkup(rows)
-
-
-def telegram_sender(bot: Bot, current_index):
+def telegram_sender(
+    bot: Bot,
+    current_index: Callable[[], SearchIndex],
+    transient_wait: float = TRANSIENT_WAIT,
+) -> Send:
     """A ``Send`` for :class:`AlertDelivery` over ``bot``, rendering from the live index."""
 
     async def send(row: OutboxRow) -> SendResult:
-        index: SearchIndex = current_index()
-        article = index.article(row.article_id)
+        article = current_index().article(row.article_id)
         if article is None:  # removed from the corpus before its alert went out
             return SendResult(Outcome.FAILED, error="article no longer in the corpus")
         try:
@@ -81,10 +80,10 @@ def telegram_sender(bot: Bot, current_index):
             if any(reason in str(exc).lower() for reason in _GONE):
                 return SendResult(Outcome.GONE, error=str(exc))
             return SendResult(Outcome.FAILED, error=str(exc))
-        except NetworkError as exc:
-            return SendResult(Outcome.WAIT, retry_after=5.0, error=str(exc))
-        except TelegramError as exc:
-            return SendResult(Outcome.RETRY, retry_after=30.0, error=str(exc))
+        except InvalidToken as exc:
+            return SendResult(Outcome.WAIT, retry_after=TOKEN_WAIT, error=str(exc))
+        except TelegramError as exc:  # NetworkError, TimedOut, 5xx, "Invalid server response"
+            return SendResult(Outcome.WAIT, retry_after=transient_wait, error=str(exc))
         return SendResult(Outcome.SENT, message_id=message.message_id)
 
     return send
@@ -96,26 +95,64 @@ def _seconds(retry_after) -> float:
     )
 
 
-async def drain_alerts_job(context: Context) -> None:
-    """JobQueue callback: deliver whatever alerts are due."""
-    stats = await context.bot_data["delivery"].drain()
+def deliver_soon(bot_data: BotData) -> None:
+    """Start draining the outbox in the background, unless a drain is running (it picks up
+    whatever else is due). The drain is the bot's own task, cancelled when the bot stops
+    (the outbox resumes after a restart), so a fan-out of hours never holds up a job run
+    or a shutdown."""
+    running = bot_data.delivery_task
+    if running is None or running.done():
+        bot_data.delivery_task = asyncio.create_task(_drain(bot_data), name="alerts-drain")
+
+
+async def _drain(bot_data: BotData) -> None:
+    try:
+        stats = await bot_data.delivery.drain()
+    except Exception:  # the store failed: what is left is due at the next drain
+        log.exception("delivering alerts failed")
+        return
     if stats.sent or stats.gone or stats.failed:
         log.info("alerts: %s", stats)
 
 
+async def catch_up_alerts(bot_data: BotData) -> None:
+    """Start-up step: alerts for articles added while the bot was down, then their delivery.
+    Runs beside the first updates (questions are answered meanwhile); a /reload waits."""
+    try:
+        result = await bot_data.services.catch_up_alerts()
+    except Exception:  # what was not queued is with the next reload (newness is a ledger)
+        log.exception("catching up alerts at start-up failed")
+        return
+    if result.queued:
+        log.info("catch-up: %d alerts queued for new articles", result.queued)
+        deliver_soon(bot_data)
+
+
+async def drain_alerts_job(context: Context) -> None:
+    """JobQueue callback: deliver whatever alerts are due (retries, anything missed)."""
+    deliver_soon(context.bot_data)
+
+
 async def scan_corpus_job(context: Context) -> None:
     """JobQueue callback (BOT_SCAN_INTERVAL): a reload without a command."""
-    services = context.bot_data["services"]
-    if services.reload_lock.locked():
+    services = context.bot_data.services
+    if services.reloading:
         return
-    report, queued = await services.reload()
+    outcome = await services.reload()
+    report = outcome.report
     if report.added or report.changed or report.removed:
         log.info(
             "scan: %d added, %d changed, %d removed, %d alerts queued",
             len(report.added),
             len(report.changed),
             len(report.removed),
-            queued.queued,
+            outcome.queued,
         )
-    if queued.queued:
-        await context.bot_data["delivery"].drain()
+    if outcome.queued:
+        deliver_soon(context.bot_data)
+
+
+async def prune_job(context: Context) -> None:
+    """JobQueue callback (daily): forget what the retention periods no longer keep."""
+    report = await asyncio.to_thread(context.bot_data.services.prune)
+    log.info("retention: %s", report)

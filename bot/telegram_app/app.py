@@ -24,13 +24,20 @@ from bot.alerts.delivery import AlertDelivery
 from bot.commands import COMMANDS
 from bot.config import Config
 from bot.services import Services
-from bot.telegram_app.alerts import drain_alerts_job, scan_corpus_job, telegram_sender
+from bot.telegram_app.alerts import (
+    catch_up_alerts,
+    drain_alerts_job,
+    prune_job,
+    scan_corpus_job,
+    telegram_sender,
+)
+from bot.telegram_app.context import CONTEXT_TYPES, BotData
 from bot.telegram_app.handlers import admin, inline, questions, subscriptions
+from bot.telegram_app.keyboards import MORE_PREFIX, UNSUBSCRIBE_PREFIX
 
 log = logging.getLogger(__name__)
 
 ALERT_DRAIN_INTERVAL = 5.0  # seconds: how soon a retry or a queued alert is picked up
-QUERY_RETENTION_DAYS = 7  # "More" buttons work this long after the question
 
 
 def build_application(config: Config, services: Services | None = None) -> Application:
@@ -38,26 +45,28 @@ def build_application(config: Config, services: Services | None = None) -> Appli
 
     async def post_init(app: Application) -> None:
         s = services or await asyncio.to_thread(Services.open, config)
-        app.bot_data["services"] = s
-        app.bot_data["delivery"] = AlertDelivery(
-            s.outbox, s.subscriptions, telegram_sender(app.bot, lambda: s.index)
+        bot_data: BotData = app.bot_data
+        bot_data.open(
+            s, AlertDelivery(s.outbox, s.subscriptions, telegram_sender(app.bot, s.current_index))
         )
+        # Its own step, beside the first updates; it holds the reload lock from its first
+        # step on, so a /reload or scan that comes in meanwhile waits for it.
+        bot_data.catch_up = asyncio.create_task(catch_up_alerts(bot_data), name="catch-up-alerts")
         await _set_commands(app, config)
         jobs = app.job_queue
         jobs.run_repeating(drain_alerts_job, ALERT_DRAIN_INTERVAL, first=1.0, name="alerts")
-        jobs.run_repeating(
-            lambda _: asyncio.to_thread(s.queries.purge_older_than, QUERY_RETENTION_DAYS),
-            86400,
-            first=60,
-            name="purge-queries",
-        )
+        jobs.run_repeating(prune_job, 86400, first=60, name="retention")
         if config.scan_interval:
             jobs.run_repeating(scan_corpus_job, config.scan_interval, name="corpus-scan")
 
+    async def post_stop(app: Application) -> None:
+        await app.bot_data.stop_tasks()  # while the bot can still finish a send
+
     async def post_shutdown(app: Application) -> None:
-        s = app.bot_data.get("services")
-        if s is not None and services is None:
-            s.close()
+        bot_data: BotData = app.bot_data
+        await bot_data.stop_tasks()  # if start-up failed before post_stop could run
+        if bot_data.is_open and services is None:
+            bot_data.services.close()
 
     builder = (
         ApplicationBuilder()
@@ -65,29 +74,36 @@ def build_application(config: Config, services: Services | None = None) -> Appli
         .base_url(config.api_url)
         .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
+        .context_types(CONTEXT_TYPES)
     )
     app = builder.build()
 
-    # 1. Commands (private chats and groups; "/cmd@botname" is handled by PTB).
+    # 1. Commands (private chats and groups; "/cmd@botname" is handled by PTB). Questions
+    # are answered in order (an edited question edits its answer); handlers that must read
+    # or write the store before replying do not hold up the next update (block=False).
     app.add_handler(CommandHandler("start", questions.on_start))
     app.add_handler(CommandHandler("help", questions.on_help))
     app.add_handler(CommandHandler("ask", questions.on_ask))
     app.add_handler(CommandHandler("latest", questions.on_latest))
-    app.add_handler(CommandHandler("subscribe", subscriptions.on_subscribe))
-    app.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe))
-    app.add_handler(CommandHandler("subscriptions", subscriptions.on_subscriptions))
-    app.add_handler(CommandHandler("silent", subscriptions.on_silent))
-    # block=False: a rebuild takes a while; questions keep being answered meanwhile.
+    app.add_handler(CommandHandler("subscribe", subscriptions.on_subscribe, block=False))
+    app.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe, block=False))
+    app.add_handler(CommandHandler("subscriptions", subscriptions.on_subscriptions, block=False))
+    app.add_handler(CommandHandler("silent", subscriptions.on_silent, block=False))
+    # A rebuild takes a while; questions keep being answered meanwhile.
     app.add_handler(CommandHandler("reload", admin.on_reload, block=False))
-    app.add_handler(CommandHandler("stats", admin.on_stats))
-    # 2. Buttons: callback data is "<prefix>:<payload>", always well under 64 bytes.
-    app.add_handler(CallbackQueryHandler(questions.on_more, pattern=rf"^{questions.MORE_PREFIX}:"))
+    app.add_handler(CommandHandler("stats", admin.on_stats, block=False))
+    # 2. Buttons (callback data: bot.telegram_app.keyboards), then any other press.
+    app.add_handler(
+        CallbackQueryHandler(questions.on_more, pattern=rf"^{MORE_PREFIX}:", block=False)
+    )
     app.add_handler(
         CallbackQueryHandler(
-            subscriptions.on_unsubscribe_button, pattern=rf"^{subscriptions.UNSUBSCRIBE_PREFIX}:"
+            subscriptions.on_unsubscribe_button, pattern=rf"^{UNSUBSCRIBE_PREFIX}:", block=False
         )
     )
+    app.add_handler(CallbackQueryHandler(admin.on_unknown_button))
     # 3. Inline mode.
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # 4. Plain messages: questions in private chats (new or edited), replies to the bot in groups.
@@ -96,7 +112,9 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     app.add_handler(
         MessageHandler(text & filters.ChatType.GROUPS & filters.REPLY, questions.on_group_reply)
     )
-    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.on_migrate))
+    app.add_handler(
+        MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.on_migrate, block=False)
+    )
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE
@@ -108,19 +126,26 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     )
     # 5. The bot's own membership: blocked, kicked, re-added.
     app.add_handler(
-        ChatMemberHandler(subscriptions.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+        ChatMemberHandler(
+            subscriptions.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER, block=False
+        )
     )
     app.add_error_handler(admin.on_error)
     return app
 
 
+def command_menu(admin: bool) -> list[BotCommand]:
+    """Telegram's command menu: the public commands, or every command for an admin."""
+    return [BotCommand(c.name, c.description) for c in COMMANDS if admin or not c.admin]
+
+
 async def _set_commands(app: Application, config: Config) -> None:
     """Public commands for everyone; admins see the admin commands too, in their own chat."""
-    public = [BotCommand(c.name, c.description) for c in COMMANDS if not c.admin]
-    everything = [BotCommand(c.name, c.description) for c in COMMANDS]
     try:
-        await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
+        await app.bot.set_my_commands(command_menu(admin=False), scope=BotCommandScopeDefault())
         for admin_id in config.admins:
-            await app.bot.set_my_commands(everything, scope=BotCommandScopeChat(admin_id))
+            await app.bot.set_my_commands(
+                command_menu(admin=True), scope=BotCommandScopeChat(admin_id)
+            )
     except TelegramError as exc:  # e.g. an admin who never opened a chat with the bot
         log.warning("could not set the command menu: %s", exc)

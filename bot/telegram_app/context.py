@@ -1,20 +1,82 @@
-"""Typed access to what handlers share: the services in ``bot_data``, admin checks."""
+"""What handlers share, typed with PTB's ``ContextTypes``: :class:`BotData` is
+``context.bot_data``, :class:`ChatData` is ``context.chat_data``; plus admin checks."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from bot.alerts.delivery import AlertDelivery
 from bot.services import Services
+from bot.store import StoredQuery
 
-Context = ContextTypes.DEFAULT_TYPE
+
+class BotData:
+    """Shared by every handler and job; filled in by ``post_init`` (:meth:`open`)."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+        self._delivery: AlertDelivery | None = None
+        self.catch_up: asyncio.Task | None = None  # the start-up alert catch-up
+        self.delivery_task: asyncio.Task | None = None  # the running drain of the outbox
+        # "More" questions whose answer is out but whose row is not written yet (the store
+        # was busy): a press in that moment still finds its question.
+        self.unsaved_queries: dict[str, StoredQuery] = {}
+
+    def open(self, services: Services, delivery: AlertDelivery) -> None:
+        self._services, self._delivery = services, delivery
+
+    async def stop_tasks(self) -> None:
+        """Cancel the catch-up and the drain, and wait for them (idempotent). Alerts being
+        sent stay leased in the outbox and go out after the next start."""
+        tasks = [t for t in (self.catch_up, self.delivery_task) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def is_open(self) -> bool:
+        return self._services is not None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the bot's services are not open yet (post_init has not run)")
+        return self._services
+
+    @property
+    def delivery(self) -> AlertDelivery:
+        if self._delivery is None:
+            raise RuntimeError("the bot's services are not open yet (post_init has not run)")
+        return self._delivery
+
+
+class ChatData:
+    """Per chat: which bot message answers which question message (to edit it when the
+    question is edited), the most recent ``REMEMBERED_ANSWERS``."""
+
+    REMEMBERED_ANSWERS = 200
+
+    def __init__(self) -> None:
+        self.answers: OrderedDict[int, int] = OrderedDict()
+
+    def remember_answer(self, question_id: int, answer_id: int) -> None:
+        self.answers[question_id] = answer_id
+        while len(self.answers) > self.REMEMBERED_ANSWERS:
+            self.answers.popitem(last=False)
+
+
+Context = CallbackContext[ExtBot[None], dict, ChatData, BotData]  # for annotations
+CONTEXT_TYPES = ContextTypes(bot_data=BotData, chat_data=ChatData)
 
 
 def services(context: Context) -> Services:
-    return context.bot_data["services"]
+    return context.bot_data.services
 
 
 def is_admin(update: Update, context: Context) -> bool:

@@ -1,5 +1,6 @@
 """Running the bot: long polling, or a webhook when ``BOT_WEBHOOK_URL`` is set; clear errors
-for a bad token or an unreachable API; the token kept out of every log line."""
+for a bad token, an unreachable API or a data directory in use; the token kept out of
+every log line."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Config
+from bot.errors import DataDirLocked
 from bot.telegram_app.app import build_application
 
 
@@ -71,4 +73,7 @@ def run_telegram(config: Config) -> int:
     except NetworkError as exc:
         print(f"Cannot reach the Telegram Bot API at {config.api_url}: {exc}", file=sys.stderr)
         return 3
+    except DataDirLocked as exc:  # raised by post_init, which opens the services
+        print(f"Cannot start: {exc}.", file=sys.stderr)
+        return 4
     return 0

@@ -106,6 +106,7 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._poll_generation = 0
         self.active_long_polls = 0  # getUpdates requests currently waiting
+        self.requests_in_flight = 0  # requests received and not answered yet (long polls too)
         self._query_ids = itertools.count(4_382_193_506_234_000_001)
         self._users: dict[int, dict] = {}
         self._chats: dict[int, dict] = {}
@@ -257,6 +258,25 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
 
         return await self.wait_for(check, timeout)
 
+    async def wait_until_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until the bot is idle as the server sees it: every injected update confirmed
+        by offset, no request in flight but one waiting long poll.
+
+        That says the bot asked for more and is doing nothing the server would see. It
+        cannot say a handler finished work that does not call the API yet: queue one more
+        update whose answer is known, wait for it, then call this (``all_handled`` in
+        ``tests/helpers.py``).
+        """
+
+        def check() -> bool:
+            return (
+                not self._updates
+                and self.active_long_polls == 1
+                and self.requests_in_flight == self.active_long_polls
+            )
+
+        return await self.wait_for(check, timeout)
+
     def _messages_if_at_least(self, chat_id: int, n: int) -> list[dict] | None:
         found = self.sent_messages(chat_id)
         return found if len(found) >= n else None
@@ -380,6 +400,28 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
                 }
             )
 
+    def garble_next(
+        self,
+        method: str,
+        chat_id: int | None = None,
+        *,
+        body: bytes = b"<html><body>upstream proxy error</body></html>",
+        status: int = 200,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` ('*' = any) with ``body`` as is: by
+        default HTTP 200 with a body that is not JSON (a broken proxy), which PTB reports as
+        a plain ``TelegramError("Invalid server response")``. The call is not carried out."""
+        with self._lock:
+            self._faults.append(
+                {
+                    "method": method.lower(),
+                    "chat_id": chat_id,
+                    "raw": (body, status),
+                    "remaining": times,
+                }
+            )
+
     def block_chat(self, chat_id: int) -> None:
         """Every send to ``chat_id`` returns 403 (bot blocked by the user / kicked)."""
         with self._lock:
@@ -450,6 +492,18 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
             "body": None,
             "description": None,
         }
+        with self._lock:
+            self.requests_in_flight += 1
+        try:
+            return await self._answer(request, method, token, record)
+        finally:
+            with self._lock:
+                self.requests_in_flight -= 1
+            self._notify()
+
+    async def _answer(
+        self, request: web.Request, method: str, token: str, record: dict[str, Any]
+    ) -> web.Response:
         try:
             params, body_text = await self._read_params(request)
             record["params"] = params
@@ -459,15 +513,20 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
             handler = self._handlers.get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
-            self._apply_fault(method, params)
-            if inspect.iscoroutinefunction(handler):
-                result = await handler(self, Params(params))
+            garbled = self._apply_fault(method, params)
+            if garbled is not None:  # recorded with its status, and not carried out
+                record["status"] = garbled.status
+                record["description"] = "injected raw body"
+                response = garbled
             else:
-                with self._lock:
-                    result = handler(self, Params(params))
-            record["status"] = 200
-            record["response"] = result
-            response = web.json_response({"ok": True, "result": result})
+                if inspect.iscoroutinefunction(handler):
+                    result = await handler(self, Params(params))
+                else:
+                    with self._lock:
+                        result = handler(self, Params(params))
+                record["status"] = 200
+                record["response"] = result
+                response = web.json_response({"ok": True, "result": result})
         except ApiError as exc:
             record["status"] = exc.error_code
             record["description"] = exc.description
@@ -475,10 +534,10 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
             response = web.json_response(exc.payload(), status=exc.error_code)
         with self._lock:
             self.requests.append(record)
-        self._notify()
-        return response
+        return response  # _handle notifies waiters once the request is out of flight
 
-    def _apply_fault(self, method: str, params: dict) -> None:
+    def _apply_fault(self, method: str, params: dict) -> web.Response | None:
+        """Raise the next matching injected error, or return an injected raw response."""
         with self._lock:
             chat_raw = params.get("chat_id")
             try:
@@ -493,7 +552,11 @@ class FakeBotAPI(UpdateInjectionMixin, BotMethodsMixin):
                 fault["remaining"] -= 1
                 if fault["remaining"] <= 0:
                     self._faults.remove(fault)
+                if "raw" in fault:
+                    body, status = fault["raw"]
+                    return web.Response(body=body, status=status, content_type="text/html")
                 raise fault["error"]
+        return None
 
     _handlers: ClassVar[dict[str, Callable[..., Any]]] = {}
 

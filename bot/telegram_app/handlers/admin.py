@@ -1,4 +1,5 @@
-"""Editors' commands: /reload and /stats, and the one error handler."""
+"""Editors' commands (/reload, /stats), and the fallbacks: buttons nobody handles and the
+one error handler."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.commands import reload_text, stats_text
-from bot.errors import AlertQueueError
+from bot.telegram_app.alerts import deliver_soon
 from bot.telegram_app.context import Context, is_admin, services, unless_unchanged
+from bot.telegram_app.keyboards import STALE_BUTTON
 from bot.telegram_app.render import clip
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ async def on_reload(update: Update, context: Context) -> None:
         return
     s = services(context)
     status = await update.effective_message.reply_text(
-        "Reload queued behind another one…" if s.reload_lock.locked() else "Reloading the corpus…"
+        "Reload queued behind another one…" if s.reloading else "Reloading the corpus…"
     )
     loop = asyncio.get_running_loop()
     last_edit = time.monotonic()
@@ -41,33 +43,20 @@ async def on_reload(update: Update, context: Context) -> None:
             edit = _edit(status, f"Reloading the corpus… {done}/{total} articles")
             progress_edits.append(asyncio.run_coroutine_threadsafe(edit, loop))
 
+    outcome = None
     try:
-        report, queued = await s.reload(progress)
-        result = reload_text(report, queued.queued)
-    except AlertQueueError as exc:
-        log.exception("queueing alerts failed")
-        report, queued, result = exc.report, None, f"{reload_text(exc.report, 0)}\n{exc}"
+        outcome = await s.reload(progress)
+        result = reload_text(outcome)
     except Exception as exc:
         log.exception("reload failed")
-        report, queued, result = (
-            None,
-            None,
-            f"Reload failed, the previous index stays in service: {exc}",
-        )
+        result = f"Reload failed, the previous index stays in service: {exc}"
     # A late progress edit must not overwrite the result.
     for edit in progress_edits:
         edit.cancel()
     await asyncio.gather(*map(asyncio.wrap_future, progress_edits), return_exceptions=True)
     await _edit(status, result)
-    if queued is not None and queued.queued:
-        context.application.create_task(deliver_now(context), update=update)
-
-
-async def deliver_now(context: Context) -> None:
-    """Start the alert fan-out right away instead of waiting for the next scheduled drain."""
-    delivery = context.bot_data.get("delivery")
-    if delivery is not None:
-        await delivery.drain()
+    if outcome is not None and outcome.queued:
+        deliver_soon(context.bot_data)  # now, not at the next scheduled drain
 
 
 async def _edit(message, text: str) -> None:
@@ -78,7 +67,14 @@ async def on_stats(update: Update, context: Context) -> None:
     if not is_admin(update, context):
         await update.effective_message.reply_text(REFUSAL)
         return
-    await update.effective_message.reply_text(stats_text(services(context).stats()))
+    stats = await asyncio.to_thread(services(context).stats)
+    await update.effective_message.reply_text(stats_text(stats))
+
+
+async def on_unknown_button(update: Update, context: Context) -> None:
+    """A press no handler claims (an old button, forged data): answer it, so the button
+    stops spinning, and say so."""
+    await update.callback_query.answer(STALE_BUTTON)
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -86,12 +82,11 @@ async def on_error(update: object, context: Context) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(context.error, Forbidden):  # a user blocked the bot: nothing to fix
         return
-    s = context.bot_data.get("services")
-    if s is None:
+    if not context.bot_data.is_open:
         return
     detail = str(context.error).replace(context.bot.token, "<token>")[:300]
     notice = f"⚠️ {type(context.error).__name__}: {detail}"
-    for admin in s.config.admins:
+    for admin in services(context).config.admins:
         try:
             await context.bot.send_message(admin, notice)
         except TelegramError:

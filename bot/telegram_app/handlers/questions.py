@@ -1,83 +1,113 @@
-"""Readers' questions: private messages, /ask, replies in groups, edits, "More", deep links."""
+"""Readers' questions: private messages, /ask, replies in groups, edits, "More", deep links.
+
+The answer goes out first; what is recorded about it (the question behind its "More"
+button, the count for /stats) is written afterwards, off the event loop, and a failure there
+(a full disk, a busy database) is logged and never reaches the reader.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import logging
-from collections import OrderedDict
+import sqlite3
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.answers.model import Answer
 from bot.commands import EXAMPLE_QUESTION, help_text
+from bot.store import StoredQuery, new_token
 from bot.telegram_app.context import Context, is_admin, services, unless_unchanged
-from bot.telegram_app.render import answer_page, article_list, unanswered_html
+from bot.telegram_app.keyboards import STALE_BUTTON, Reply, answer_reply, parse_more
+from bot.telegram_app.render import article_list
 
 log = logging.getLogger(__name__)
 
-MORE_PREFIX = "more"
 LATEST = 8  # articles listed by /latest
-REMEMBERED_ANSWERS = 200  # per chat: which bot message answers which question (for edits)
-
-
-def _remembered(context: Context) -> OrderedDict[int, int]:
-    return context.chat_data.setdefault("answers", OrderedDict())
-
-
-def _keyboard(answer: Answer, token: str | None, shown: range, next_quote: int):
-    rows = []
-    if token is not None and next_quote < len(answer.quotes):
-        rows.append(
-            [InlineKeyboardButton("More ▸", callback_data=f"{MORE_PREFIX}:{token}:{next_quote}")]
-        )
-    links = {
-        q.citation.url: q.citation.title
-        for q in (answer.quotes[i] for i in shown)
-        if q.citation.url
-    }
-    rows += [[InlineKeyboardButton(f"Read: {title[:40]}", url=url)] for url, title in links.items()]
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
-def render_reply(answer: Answer, token: str | None, first: int = 0):
-    """(html, keyboard) for the page of ``answer`` starting at quote ``first``."""
-    if not answer.answered:
-        return unanswered_html(answer), None
-    text, next_quote = answer_page(answer, first)
-    return text, _keyboard(answer, token, range(first, next_quote), next_quote)
+EXPIRED = "This answer has expired. Please ask again."
 
 
 async def answer_question(update: Update, context: Context, question: str) -> None:
     """Answer in the chat, or edit the earlier answer when the question was edited."""
     message = update.effective_message
-    s = services(context)
-    answer = s.engine.ask(question)
-    s.activity.record_question(message.chat_id, answer.answered)
-    token = s.queries.save(message.chat_id, answer.question) if len(answer.quotes) > 1 else None
-    text, keyboard = render_reply(answer, token)
-    remembered = _remembered(context)
-    if update.edited_message and message.message_id in remembered:
+    answer = services(context).engine.ask(question)
+    token = new_token() if answer.answered else None
+    reply = answer_reply(answer, token)
+    answer_id = await _send_or_edit(update, context, reply)
+    context.chat_data.remember_answer(message.message_id, answer_id)
+    more_token = token if reply.more else None
+    if more_token:  # until its row is written (the store may be busy), "More" finds it here
+        unsaved = StoredQuery(message.chat_id, answer_id, answer.question)
+        context.bot_data.unsaved_queries[more_token] = unsaved
+    context.application.create_task(
+        keep_records(context, message.chat_id, answer_id, answer, more_token),
+        update=update,
+        name="keep-records",
+    )
+
+
+async def _send_or_edit(update: Update, context: Context, reply: Reply) -> int:
+    """The message id of the answer: the earlier one, edited, for an edited question."""
+    message = update.effective_message
+    earlier = context.chat_data.answers.get(message.message_id)
+    if update.edited_message and earlier is not None:
         try:
             await unless_unchanged(
                 context.bot.edit_message_text(
-                    text,
+                    reply.html,
                     chat_id=message.chat_id,
-                    message_id=remembered[message.message_id],
+                    message_id=earlier,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
+                    reply_markup=reply.keyboard,
                     disable_web_page_preview=True,
                 )
             )
-            return
+            return earlier
         except BadRequest as exc:  # e.g. the answer was deleted: answer anew
             log.info("could not edit earlier answer (%s); sending a new one", exc)
-    sent = await message.reply_html(text, reply_markup=keyboard, disable_web_page_preview=True)
-    remembered[message.message_id] = sent.message_id
-    while len(remembered) > REMEMBERED_ANSWERS:
-        remembered.popitem(last=False)
+    sent = await message.reply_html(
+        reply.html, reply_markup=reply.keyboard, disable_web_page_preview=True
+    )
+    return sent.message_id
+
+
+async def keep_records(
+    context: Context, chat_id: int, answer_id: int, answer: Answer, token: str | None
+) -> None:
+    """After the answer is out: store the question behind its "More" button (``token``,
+    held in ``unsaved_queries`` meanwhile), then count the question. A "More" button whose
+    question could not be stored is removed."""
+    s = services(context)
+    if token is not None:
+        try:
+            saved = await asyncio.to_thread(
+                s.queries.save, token, chat_id, answer_id, answer.question
+            )
+        except sqlite3.Error as exc:
+            log.error("could not store the question behind a More button: %s", exc)
+            saved = False
+        finally:
+            del context.bot_data.unsaved_queries[token]
+        if not saved:
+            await _drop_more_button(context, chat_id, answer_id, answer)
+    try:
+        await asyncio.to_thread(s.activity.record_question, chat_id, answer.answered)
+    except sqlite3.Error as exc:
+        log.error("could not count a question: %s", exc)
+
+
+async def _drop_more_button(context: Context, chat_id: int, answer_id: int, answer: Answer):
+    try:
+        await unless_unchanged(
+            context.bot.edit_message_reply_markup(
+                chat_id, answer_id, reply_markup=answer_reply(answer, None).keyboard
+            )
+        )
+    except TelegramError as exc:  # the answer was deleted meanwhile, say: nothing to fix
+        log.warning("could not remove a More button: %s", exc)
 
 
 async def on_private_text(update: Update, context: Context) -> None:
@@ -139,32 +169,48 @@ async def on_help(update: Update, context: Context) -> None:
 
 
 async def on_latest(update: Update, context: Context) -> None:
-    newest = services(context).index.newest(LATEST)
+    newest = services(context).current_index().newest(LATEST)
     await update.effective_message.reply_html(
         article_list(newest, "Latest articles"), disable_web_page_preview=True
     )
 
 
 async def on_more(update: Update, context: Context) -> None:
-    """Next quotes of a stored question, in the same message."""
+    """Next quotes of a stored question, in the same message it was asked for."""
     query = update.callback_query
-    _, token, first = query.data.split(":")
-    stored = services(context).queries.load(token)
+    press = parse_more(query.data)
+    message = query.message
+    if press is None or not isinstance(message, Message):  # forged, or too old to edit
+        await query.answer(STALE_BUTTON)
+        return
+    stored = context.bot_data.unsaved_queries.get(press.token)
     if stored is None:
-        await query.answer("This answer has expired. Please ask again.")
+        try:
+            stored = await asyncio.to_thread(services(context).queries.load, press.token)
+        except sqlite3.Error as exc:
+            log.error("could not read a stored question: %s", exc)
+            await query.answer("Sorry, that did not work. Please try again.")
+            return
+    if stored is None:
+        await query.answer(EXPIRED)
         await _remove_buttons(query)
         return
+    if not stored.belongs_to(message.chat_id, message.message_id):
+        await query.answer(STALE_BUTTON)
+        return
     answer = services(context).engine.ask(stored.question)
-    first_quote = int(first)
-    if first_quote >= len(answer.quotes):
+    if press.first >= len(answer.quotes):
         await query.answer("No more quotes.")
         await _remove_buttons(query)
         return
-    text, keyboard = render_reply(answer, token, first_quote)
+    reply = answer_reply(answer, press.token, press.first)
     await query.answer()
     await unless_unchanged(
         query.edit_message_text(
-            text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
+            reply.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply.keyboard,
+            disable_web_page_preview=True,
         )
     )
 

@@ -1,40 +1,34 @@
 """Alert subscriptions: /subscribe, /unsubscribe, /subscriptions, /silent, and keeping
-chats' reachability in step with Telegram (blocked, kicked, migrated)."""
+chats' reachability in step with Telegram (blocked, kicked, migrated).
+
+Every store call runs in a worker thread (``asyncio.to_thread``): a reload may be writing
+to the database, and the event loop must never wait for it.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 
-from telegram import (
-    ChatMember,
-    ChatMemberUpdated,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
-)
+from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
 
 from bot.alerts.topics import Topic
+from bot.commands import echo
 from bot.store import StoreError, normalise_topic
 from bot.telegram_app.context import Context, services, unless_unchanged
-
-UNSUBSCRIBE_PREFIX = "unsub"
-
-
-def topic_key(topic: str) -> str:
-    """A short stand-in for a topic in callback data (topics may be up to 100 characters,
-    callback data only 64 bytes); the handler looks the topic up among the chat's own."""
-    return hashlib.sha1(topic.encode()).hexdigest()[:12]
-
-
-def _describe(topic: str) -> str:
-    return "every new article" if topic == "" else f"“{topic}”"
+from bot.telegram_app.keyboards import (
+    STALE_BUTTON,
+    describe_topic,
+    parse_unsubscribe,
+    topic_key,
+    topics_keyboard,
+)
 
 
 def _summary(topics: list[str]) -> str:
     if not topics:
         return "You have no alert subscriptions. /subscribe to get new articles."
-    lines = ["Your alerts:"] + [f"• {_describe(t)}" for t in topics]
+    lines = ["Your alerts:"] + [f"• {describe_topic(t)}" for t in topics]
     return "\n".join(lines)
 
 
@@ -69,18 +63,23 @@ async def on_subscribe(update: Update, context: Context) -> None:
     parsed = Topic.parse(topic, s.engine.analyzer)
     if topic.strip() and normalise_topic(topic) and not (parsed.include or parsed.exclude):
         await update.effective_message.reply_text(
-            f"“{topic}” has no words I can match articles on. Try names or subjects, "
+            f"“{echo(topic)}” has no words I can match articles on. Try names or subjects, "
             "e.g. /subscribe elections, or /subscribe alone for every new article."
         )
         return
-    try:
+
+    def subscribe() -> tuple[bool, list[str]]:
         created = store.subscribe(chat.id, topic, chat_type=chat.type, title=chat.title or "")
+        return created, store.topics(chat.id)
+
+    try:
+        created, topics = await asyncio.to_thread(subscribe)
     except StoreError as exc:
         await update.effective_message.reply_text(str(exc))
         return
     head = "Subscribed to" if created else "You were already subscribed to"
     await update.effective_message.reply_text(
-        f"{head} {_describe(normalise_topic(topic))}.\n\n{_summary(store.topics(chat.id))}"
+        f"{head} {describe_topic(normalise_topic(topic))}.\n\n{_summary(topics)}"
     )
 
 
@@ -90,56 +89,51 @@ async def on_unsubscribe(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     store = services(context).subscriptions
     topic = " ".join(context.args or [])
-    if not topic.strip():
-        await update.effective_message.reply_text(
-            "Usage: /unsubscribe <topic>, or /unsubscribe all\n\n" + _summary(store.topics(chat_id))
-        )
-        return
-    if topic.strip().casefold() == "all":
-        removed = store.unsubscribe_all(chat_id)
-        head = f"Removed {removed} subscription(s)."
-    else:
-        head = (
-            "Unsubscribed."
-            if store.unsubscribe(chat_id, topic)
-            else f"You were not subscribed to “{topic}”."
-        )
-    await update.effective_message.reply_text(f"{head}\n\n{_summary(store.topics(chat_id))}")
 
+    def unsubscribe() -> tuple[str, list[str]]:
+        if not topic.strip():
+            head = "Usage: /unsubscribe <topic>, or /unsubscribe all"
+        elif topic.strip().casefold() == "all":
+            head = f"Removed {store.unsubscribe_all(chat_id)} subscription(s)."
+        elif store.unsubscribe(chat_id, topic):
+            head = "Unsubscribed."
+        else:
+            head = f"You were not subscribed to “{echo(topic)}”."
+        return head, store.topics(chat_id)
 
-def _topics_keyboard(topics: list[str]) -> InlineKeyboardMarkup | None:
-    rows = [
-        [
-            InlineKeyboardButton(
-                f"Remove {_describe(t)}"[:60], callback_data=f"{UNSUBSCRIBE_PREFIX}:{topic_key(t)}"
-            )
-        ]
-        for t in topics
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    head, topics = await asyncio.to_thread(unsubscribe)
+    await update.effective_message.reply_text(f"{head}\n\n{_summary(topics)}")
 
 
 async def on_subscriptions(update: Update, context: Context) -> None:
-    topics = services(context).subscriptions.topics(update.effective_chat.id)
+    store = services(context).subscriptions
+    topics = await asyncio.to_thread(store.topics, update.effective_chat.id)
     await update.effective_message.reply_text(
-        _summary(topics), reply_markup=_topics_keyboard(topics)
+        _summary(topics), reply_markup=topics_keyboard(topics)
     )
 
 
 async def on_unsubscribe_button(update: Update, context: Context) -> None:
     query = update.callback_query
+    key = parse_unsubscribe(query.data)
+    if key is None or update.effective_chat is None:
+        await query.answer(STALE_BUTTON)
+        return
     if not await _may_change(update, context):
         await query.answer()
         return
-    key = query.data.split(":", 1)[1]
     store = services(context).subscriptions
     chat_id = update.effective_chat.id
-    topic = next((t for t in store.topics(chat_id) if topic_key(t) == key), None)
-    removed = topic is not None and store.unsubscribe(chat_id, topic)
+
+    def remove() -> tuple[bool, list[str]]:
+        topic = next((t for t in store.topics(chat_id) if topic_key(t) == key), None)
+        removed = topic is not None and store.unsubscribe(chat_id, topic)
+        return removed, store.topics(chat_id)
+
+    removed, topics = await asyncio.to_thread(remove)
     await query.answer("Removed." if removed else "That subscription was already gone.")
-    topics = store.topics(chat_id)
     await unless_unchanged(
-        query.edit_message_text(_summary(topics), reply_markup=_topics_keyboard(topics))
+        query.edit_message_text(_summary(topics), reply_markup=topics_keyboard(topics))
     )
 
 
@@ -150,12 +144,12 @@ async def on_silent(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     arg = (context.args or [""])[0].casefold()
     if arg not in ("on", "off"):
-        state = "on" if store.is_silent(chat_id) else "off"
+        state = "on" if await asyncio.to_thread(store.is_silent, chat_id) else "off"
         await update.effective_message.reply_text(
             f"Silent alerts are {state}. Use /silent on or /silent off."
         )
         return
-    if not store.set_silent(chat_id, arg == "on"):
+    if not await asyncio.to_thread(store.set_silent, chat_id, arg == "on"):
         await update.effective_message.reply_text("Subscribe first with /subscribe.")
         return
     await update.effective_message.reply_text(
@@ -169,13 +163,14 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     store = services(context).subscriptions
     status = change.new_chat_member.status
     if status in (ChatMember.BANNED, ChatMember.LEFT):
-        store.deactivate(change.chat.id, f"bot {status}")
+        await asyncio.to_thread(store.deactivate, change.chat.id, f"bot {status}")
     elif status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR):
-        store.reactivate(change.chat.id)
+        await asyncio.to_thread(store.reactivate, change.chat.id)
 
 
 async def on_migrate(update: Update, context: Context) -> None:
     """A group became a supergroup: its subscriptions follow it to the new chat id."""
     message = update.effective_message
     if message.migrate_to_chat_id:
-        services(context).subscriptions.migrate_chat(message.chat_id, message.migrate_to_chat_id)
+        store = services(context).subscriptions
+        await asyncio.to_thread(store.migrate_chat, message.chat_id, message.migrate_to_chat_id)

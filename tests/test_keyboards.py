@@ -1,0 +1,140 @@
+"""Inline keyboards and their callback data (``bot.telegram_app.keyboards``): what each
+keyboard holds, Telegram's 64-byte limit, and strict parsing of what comes back."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import answered, quote
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.answers.model import Answer, AnswerStatus
+from bot.articles.model import Article
+from bot.store import new_token
+from bot.telegram_app.keyboards import (
+    MorePress,
+    alert_keyboard,
+    answer_reply,
+    more_data,
+    parse_more,
+    parse_unsubscribe,
+    topic_key,
+    topics_keyboard,
+)
+
+MAX_CALLBACK_BYTES = 64
+
+
+def callback_data(keyboard) -> list[str]:
+    return [b.callback_data for row in keyboard.inline_keyboard for b in row if b.callback_data]
+
+
+def urls(keyboard) -> list[str]:
+    return [b.url for row in keyboard.inline_keyboard for b in row if b.url]
+
+
+def five_quotes() -> Answer:
+    # Quotes 0 and 1 are from article 1, 2 from article 2 (no link), 3 and 4 from article 3.
+    return answered(
+        quote("First.", n=1),
+        quote("Second.", n=1),
+        quote("Third.", n=2, url=""),
+        quote("Fourth.", n=3),
+        quote("Fifth.", n=3),
+    )
+
+
+def test_the_first_page_has_more_and_one_read_link_per_article() -> None:
+    reply = answer_reply(five_quotes(), "tok12345")
+    assert reply.more
+    assert callback_data(reply.keyboard) == ["more:tok12345:3"]
+    assert urls(reply.keyboard) == ["https://news.example.com/1"]  # article 2 has no URL
+
+
+def test_the_last_page_has_no_more_button() -> None:
+    reply = answer_reply(five_quotes(), "tok12345", first=3)
+    assert not reply.more and callback_data(reply.keyboard) == []
+    assert urls(reply.keyboard) == ["https://news.example.com/3"]
+
+
+def test_no_token_no_more_button() -> None:
+    reply = answer_reply(five_quotes(), None)
+    assert not reply.more and callback_data(reply.keyboard) == []
+
+
+def test_an_unanswered_question_has_no_keyboard() -> None:
+    reply = answer_reply(Answer("q", AnswerStatus.NO_MATCH), "tok12345")
+    assert reply.keyboard is None and not reply.more
+
+
+def test_read_labels_are_capped() -> None:
+    reply = answer_reply(answered(quote("Text.", title="Long title " * 20)), None)
+    [[button]] = reply.keyboard.inline_keyboard
+    assert button.text.startswith("Read: Long title") and len(button.text) <= 6 + 40
+
+
+def test_more_data_round_trips_and_fits() -> None:
+    token = new_token()
+    data = more_data(token, 9999)
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES
+    assert parse_more(data) == MorePress(token, 9999)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "more:",
+        "more:zz",
+        "more:tok12345:",
+        "more:tok12345:abc",
+        "more:tok12345:-5",
+        "more:tok12345:0",
+        "more:tok12345:+3",
+        "more:tok12345:03",
+        "more:tok12345:10000",
+        "more:tok12345:3:4",
+        "more:tok 2345:3",
+        "more:" + "t" * 17 + ":3",
+        " more:tok12345:3",
+        "more:tok12345:3\n",
+        "stats:",
+        "reload:",
+        "unsub:tok12345",
+    ],
+)
+def test_forged_more_data_is_refused(data) -> None:
+    assert parse_more(data) is None
+
+
+def test_topic_buttons_fit_and_parse_back() -> None:
+    topics = ["", "elections -trump", "é" * 100, "中国 " * 25]
+    keyboard = topics_keyboard(topics)
+    data = callback_data(keyboard)
+    assert len(data) == len(topics)
+    assert all(len(d.encode()) <= MAX_CALLBACK_BYTES for d in data)
+    assert [parse_unsubscribe(d) for d in data] == [topic_key(t) for t in topics]
+    labels = [b.text for row in keyboard.inline_keyboard for b in row]
+    assert labels[0] == "Remove every new article" and all(len(t) <= 60 for t in labels)
+    assert topics_keyboard([]) is None
+
+
+@pytest.mark.parametrize("data", ["unsub:", "unsub:zz", "unsub:" + "a" * 13, "more:x:1", None])
+def test_forged_unsubscribe_data_is_refused(data) -> None:
+    assert parse_unsubscribe(data) is None
+
+
+@given(st.text(max_size=100))
+def test_any_topic_key_fits_in_callback_data(topic: str) -> None:
+    [data] = callback_data(topics_keyboard([topic]))
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES and parse_unsubscribe(data)
+
+
+def test_alert_keyboard() -> None:
+    article = Article(id="1", title="T" * 500, text="x", url="https://news.example.com/1")
+    ask, read = alert_keyboard(article).inline_keyboard
+    assert ask[0].switch_inline_query_current_chat == "T" * 199 + "…"
+    assert read[0].url == "https://news.example.com/1"
+    no_link = alert_keyboard(Article(id="2", title="Short", text="x"))
+    assert len(no_link.inline_keyboard) == 1
