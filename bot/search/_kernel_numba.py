@@ -76,13 +76,14 @@ def _kth_largest(values, count, k):
 def _keep(touched, count, acc, seen, deleted, remaining, kth, floor):
     """Move the passages of ``touched[:count]`` that can still reach the top k (live, and
     their score plus what is left to add reaches the k-th partial score and passes the
-    floor) to the front; the others leave the running (``seen`` false). Returns how many."""
+    floor) to the front, marked in ``seen``; the others leave the running. Returns how many."""
     limit = max(kth, floor)
     kept = 0
     for i in range(count):
         d = touched[i]
         if not deleted[d] and acc[d] + remaining >= limit:
             touched[kept], touched[i] = d, touched[kept]
+            seen[d] = True
             kept += 1
         else:
             seen[d] = False
@@ -120,12 +121,20 @@ def _search(
     count = 0  # passages seen: touched[:count]
     candidates = -1  # once pruning: touched[:candidates] may still make the top k
     attempts = 0
+    best = np.inf if negative else 0.0  # the highest partial score so far
     for r in range(m):
         p = order[r]
         length = hi[p] - lo[p]
         if length == 0:
             continue
-        if candidates < 0 and not negative and count >= k and 4 * length > count and attempts < 4:
+        if (
+            candidates < 0
+            and not negative
+            and count >= k
+            and 4 * length > count
+            and attempts < 4
+            and remaining < best
+        ):
             attempts += 1
             n = 0
             for i in range(count):
@@ -139,13 +148,23 @@ def _search(
                     candidates = _keep(touched, count, acc, seen, deleted, remaining, kth, floor)
         remaining -= bound[p]
         if candidates < 0:
-            for j in range(lo[p], hi[p]):
-                d = post_doc[j]
-                if not seen[d]:
-                    seen[d] = True
+            if negative:
+                for j in range(lo[p], hi[p]):
+                    d = post_doc[j]
+                    if not seen[d]:
+                        seen[d] = True
+                        touched[count] = d
+                        count += 1
+                    acc[d] += _weight(idf[p], post_tf[j], norm[d], k1)
+            else:  # weights are positive: an accumulator at 0 is a passage not seen yet
+                for j in range(lo[p], hi[p]):
+                    d = post_doc[j]
                     touched[count] = d
-                    count += 1
-                acc[d] += _weight(idf[p], post_tf[j], norm[d], k1)
+                    count += acc[d] == 0.0
+                    a = acc[d] + _weight(idf[p], post_tf[j], norm[d], k1)
+                    acc[d] = a
+                    if a > best:
+                        best = a
             continue
         if 16 * candidates < length:  # few passages left in the running: look them up
             for i in range(candidates):
@@ -204,7 +223,7 @@ class _Scratch:
     def __init__(self, size: int) -> None:
         self.acc = np.zeros(size, np.float64)
         self.seen = np.zeros(size, np.bool_)
-        self.touched = np.zeros(size, np.int32)
+        self.touched = np.zeros(size + 1, np.int32)  # +1: the branchless append writes ahead
         self.partial = np.zeros(size, np.float64)
 
 

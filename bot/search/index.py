@@ -191,8 +191,16 @@ class SearchIndex:
             query = self.query(query)
         if k <= 0 or not len(query.keys) or not np.any(query.doc_freq):
             return []
-        best: list[tuple[float, int, int]] = []  # (score, segment, doc)
         avgdl = self.generation.avgdl
+        if len(self._postings) == 1:  # the common case after merges: no merging of lists
+            docs, scores = bm25.top(
+                self._postings[0], query.keys, query.idf, self.params, avgdl, k, 0.0
+            )
+            return [
+                Hit(PassageRef(0, d), s)
+                for d, s in zip(docs.tolist(), scores.tolist(), strict=True)
+            ]
+        best: list[tuple[float, int, int]] = []  # (score, segment, doc)
         for position, postings in enumerate(self._postings):
             threshold = best[-1][0] if len(best) == k else 0.0
             docs, scores = bm25.top(
