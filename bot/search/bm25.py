@@ -104,6 +104,7 @@ class SegmentPostings:
     post_tf: np.ndarray  # int32 term frequency in that passage
     doc_len: np.ndarray  # int32 passage length in terms
     norm: np.ndarray  # float64 k1 * (1 - b + b * length / avgdl): the live archive's, per passage
+    norm32: np.ndarray  # the same in float32, for the numba kernel's candidate selection
     deleted: np.ndarray  # bool per passage: deleted passages never score
     term_bound: np.ndarray  # float64 per term: highest tf part of its weight (see basis)
     basis: BoundBasis

@@ -279,9 +279,11 @@ class Segment:
     def postings(self, deleted: np.ndarray, params: BM25Params, avgdl: float) -> SegmentPostings:
         """What the kernels read, with the length norms of an archive of average ``avgdl``."""
         a = self.arrays
+        norms = length_norms(a.doc_len, params, avgdl)
         return SegmentPostings(
             *map(frozen, (a.term_hash, a.term_docs, a.post_doc, a.post_tf, a.doc_len)),
-            frozen(length_norms(a.doc_len, params, avgdl)),
+            frozen(norms),
+            frozen(norms.astype(np.float32)),
             frozen(np.asarray(deleted, bool)),
             frozen(a.term_bound),
             BoundBasis(
