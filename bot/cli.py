@@ -85,6 +85,8 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
     except IndexDamaged as error:
         print(f"stored index damaged ({error}): rebuilding it")
         report = manager.reload(ProgressBar("indexing"), force=True)
+        merges += manager.merge_all()
+    manager.drop_superseded()
     report.seconds = time.perf_counter() - started
     print_report(report)
     if merges:

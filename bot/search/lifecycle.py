@@ -566,11 +566,19 @@ class IndexManager:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _collect_garbage(self) -> None:
+    def drop_superseded(self) -> None:
+        """Keep only the served generation's files (``bot.py index`` ends with this: a big
+        merge would otherwise leave the segments it replaced on disk until the next commit;
+        a process still reading them keeps its memory maps)."""
+        with self._writer():
+            if self._catalog is not None:
+                self._collect_garbage(keep=1)
+
+    def _collect_garbage(self, keep: int = KEEP_GENERATIONS) -> None:
         """Delete segments and generation files that no kept generation reads, and what a
         killed writer left half-written (never while a merge, here or elsewhere, runs)."""
         assert self._catalog is not None and self._root is not None
-        self._catalog.forget_generations(KEEP_GENERATIONS)
+        self._catalog.forget_generations(keep)
         kept = self._catalog.generations()
         segments = {s.name for g in kept for s in g.segments}
         files = set().union(*(g.files() for g in kept)) if kept else set()
