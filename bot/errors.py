@@ -1,9 +1,17 @@
-"""The project's exceptions, in one place.
+"""The project's exceptions, in one place (as httpx's ``_exceptions.py`` keeps its own).
 
 BotError
-├── ConfigError     bad or missing configuration (message is shown to the operator as is)
-├── DataDirLocked   another bot or console is running on the same data directory
-└── IndexDamaged    a stored index file is missing, truncated or fails its checksum
+├── ConfigError        bad or missing configuration (message shown to the operator as is)
+├── DataDirLocked      another bot or console is running on the same data directory
+├── IndexDamaged       a stored index file is missing, truncated or fails its checksum
+├── ArticleError       a corpus file (or record) cannot become an article: the reason,
+│                      reported as a skipped file, never raised past the corpus scan
+└── StoreError         a request the store refuses (message safe to show the user)
+    ├── TopicTooLong   a subscription topic longer than the per-topic limit
+    └── TooManyTopics  a chat that already has as many topics as it may
+
+Everything else that escapes is a bug or the environment (OSError, sqlite3.Error, httpx's and
+python-telegram-bot's own errors), handled where it can happen.
 """
 
 from __future__ import annotations
@@ -35,3 +43,20 @@ class DataDirLocked(BotError):
 class IndexDamaged(BotError):
     """A stored index is unusable as it is (a file missing, truncated, or failing its checksum):
     it is reported and rebuilt from the corpus, never read further."""
+
+
+class ArticleError(BotError, ValueError):
+    """Raised by a format reader when a file cannot become an article; the message is
+    the human-readable reason that ends up in a ``SkippedFile``."""
+
+
+class StoreError(BotError):
+    """A request the store refuses; ``str(error)`` is a user-presentable explanation."""
+
+
+class TopicTooLong(StoreError):
+    """A subscription topic longer than the per-topic limit."""
+
+
+class TooManyTopics(StoreError):
+    """A chat that already has as many topics as it may."""

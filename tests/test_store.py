@@ -15,6 +15,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from bot.errors import StoreError, TooManyTopics, TopicTooLong
 from bot.store import (
     ActivityLog,
     AlertCounts,
@@ -23,10 +24,7 @@ from bot.store import (
     StoreConnection,
     StoredQueries,
     StoredQuery,
-    StoreError,
     SubscriptionStore,
-    TooManyTopics,
-    TopicTooLong,
     migrate,
     new_token,
     normalise_topic,

@@ -15,8 +15,10 @@ import logging
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from bot.errors import ArticleError
+
 from .dates import parse_date
-from .model import Article, ArticleError, article_id, fallback_title
+from .model import Article, article_id, fallback_title
 from .normalise import clean_inline
 
 if TYPE_CHECKING:

@@ -11,8 +11,10 @@ import re
 
 import yaml
 
+from bot.errors import ArticleError
+
 from .fields import article_from_fields, text_value
-from .model import Article, ArticleError, fallback_title
+from .model import Article, fallback_title
 from .normalise import clean_inline, normalise_body
 
 _FRONT_MATTER = re.compile(

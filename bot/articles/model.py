@@ -116,8 +116,3 @@ class CorpusScan:
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
-
-
-class ArticleError(ValueError):
-    """Raised by a format reader when a file cannot become an article; the message is
-    the human-readable reason that ends up in a :class:`SkippedFile`."""

@@ -28,8 +28,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot.errors import ArticleError
+
 from .dates import parse_date
-from .model import Article, ArticleError, article_id, fallback_title
+from .model import Article, article_id, fallback_title
 from .normalise import clean_inline, split_paragraphs
 
 

@@ -14,8 +14,10 @@ import logging
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from bot.errors import ArticleError
+
 from .fields import article_from_fields, text_value
-from .model import Article, ArticleError, SkippedFile, fallback_title
+from .model import Article, SkippedFile, fallback_title
 from .normalise import normalise_body
 
 logger = logging.getLogger(__name__)

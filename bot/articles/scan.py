@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from bot.errors import ArticleError
+
 from .html import read_html
 from .markdown import read_markdown
-from .model import Article, ArticleError, CorpusScan, SkippedFile
+from .model import Article, CorpusScan, SkippedFile
 from .plaintext import read_plain_text
 from .records import read_json, read_jsonl
 

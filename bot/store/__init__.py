@@ -8,7 +8,6 @@ Core code: imports nothing from ``telegram``. Open one connection with :func:`op
 from .activity import ActivityLog, QuestionCounts, StoredQueries, StoredQuery, new_token
 from .alerts import AlertCounts, AlertOutbox, OutboxRow, QueueResult
 from .db import StoreConnection, migrate, open_database, transaction
-from .errors import StoreError, TooManyTopics, TopicTooLong
 from .lock import DataDirLock
 from .subscriptions import SubscriptionStore, normalise_topic
 
@@ -21,12 +20,9 @@ __all__ = [
     "QuestionCounts",
     "QueueResult",
     "StoreConnection",
-    "StoreError",
     "StoredQueries",
     "StoredQuery",
     "SubscriptionStore",
-    "TooManyTopics",
-    "TopicTooLong",
     "migrate",
     "new_token",
     "normalise_topic",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
+from bot.errors import TooManyTopics, TopicTooLong
+
 from .alerts import skip_pending_alerts
 from .db import StoreConnection, query, timestamp, transaction
-from .errors import TooManyTopics, TopicTooLong
 
 MAX_TOPICS = 20
 MAX_TOPIC_LENGTH = 100

@@ -14,7 +14,8 @@ from telegram.constants import ChatType
 
 from bot.alerts.topics import Topic
 from bot.commands import echo
-from bot.store import StoreError, normalise_topic
+from bot.errors import StoreError
+from bot.store import normalise_topic
 from bot.telegram_app.context import Context, services, unless_unchanged
 from bot.telegram_app.keyboards import (
     STALE_BUTTON,
