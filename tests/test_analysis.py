@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import unicodedata
+from itertools import pairwise
 
 import pytest
+import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.text.analysis import Analyzer
+from bot.text.analysis import Analyzer, merge_spans
 from bot.text.stopwords import ENGLISH_STOPWORDS
 
 ANALYZER = Analyzer()
+BIGRAMMED = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\u30fc\u3005\u3006\u30f5\u30f6]"
+)
 
 
-def terms(text: str) -> list[str]:
-    return ANALYZER.terms(text)
+def terms(text: str, language: str | None = None) -> list[str]:
+    return ANALYZER.terms(text, language)
 
 
 # --- normalisation -----------------------------------------------------------------------
@@ -60,11 +65,13 @@ def test_full_width_letters_and_ligatures_become_ascii_terms() -> None:
     assert terms("ﬁnance") == terms("finance")
 
 
-def test_cjk_characters_are_terms_of_their_own() -> None:
-    assert terms("防火长城") == ["防", "火", "长", "城"]
-    assert terms("TikTok在中国") == ["tiktok", "在", "中", "国"]
-    assert terms("カタカナ") == ["カ", "タ", "カ", "ナ"]
-    assert terms("한국") == ["한", "국"]
+def test_cjk_runs_give_their_characters_and_overlapping_bigrams() -> None:
+    assert terms("防火长城") == ["防", "防火", "火", "火长", "长", "长城", "城"]
+    assert terms("TikTok在中国") == ["tiktok", "在", "在中", "中", "中国", "国"]
+    assert terms("カタカナ") == ["カ", "カタ", "タ", "タカ", "カ", "カナ", "ナ"]
+    assert terms("한국 사람") == ["한", "한국", "국", "사", "사람", "람"]  # within spaced words
+    # Thai vowels and tone marks stay with their consonant
+    assert terms("ไทย", "th") == ["ไ", "ไท", "ท", "ทย", "ย"]
 
 
 @pytest.mark.parametrize(
@@ -90,9 +97,10 @@ def test_stopwords_list_is_lower_case_and_nonempty() -> None:
     assert all(w == w.casefold() for w in ENGLISH_STOPWORDS)
 
 
-def test_custom_stopwords_are_honoured() -> None:
-    analyzer = Analyzer(stopwords=frozenset({"tiktok"}))
-    assert analyzer.terms("the TikTok app") == ["the", "app"]
+def test_stopwords_are_those_of_the_language() -> None:
+    assert ANALYZER.terms("что такое TikTok", "ru") == ["tiktok"]
+    assert ANALYZER.terms("что такое TikTok") == ["что", "такое", "tiktok"]  # English: kept
+    assert ANALYZER.terms("the TikTok app", "ru") == ["the", "tiktok", "app"]
 
 
 # --- tokens: spans for highlighting ------------------------------------------------------
@@ -178,18 +186,25 @@ nfc_text = st.one_of(st.text(), odd_text).map(lambda s: unicodedata.normalize("N
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(nfc_text)
-def test_tokens_agree_with_terms_and_spans_map_back(text: str) -> None:
-    tokens = ANALYZER.tokens(text)
-    assert [t.term for t in tokens] == ANALYZER.terms(text)
-    previous_end = 0
+@given(nfc_text, st.sampled_from(["en", "ru", "ar", "fa", "zh", "bn", "th", "sw", ""]))
+def test_tokens_agree_with_terms_and_spans_map_back(text: str, language: str) -> None:
+    tokens = ANALYZER.tokens(text, language)
+    assert [t.term for t in tokens] == ANALYZER.terms(text, language)
+    single = (0, 0)  # the last word (or character of a bigrammed run)
     for token in tokens:
-        assert previous_end <= token.start < token.end <= len(text)
-        previous_end = token.end
+        assert single[0] <= token.start < token.end <= len(text)
         word = text[token.start : token.end]
-        # The span is a whole word of the original text: analysed alone it gives the same term.
-        assert ANALYZER.terms(word) == [token.term]
         assert word == word.strip()
+        terms_alone = ANALYZER.terms(word, language)
+        if BIGRAMMED.match(word) and len(regex.findall(r"\P{M}\p{M}*", word)) == 2:
+            # a bigram: the previous character and the next one
+            assert token.term in terms_alone and token.start == single[0]
+        else:  # a word: its span analysed alone gives its term
+            assert terms_alone == [token.term]
+            assert single[1] <= token.start  # words never overlap
+            single = (token.start, token.end)
+    merged = merge_spans((t.start, t.end) for t in tokens)
+    assert all(a < b < c < d for (a, b), (c, d) in pairwise(merged))
 
 
 @settings(max_examples=200, deadline=None)

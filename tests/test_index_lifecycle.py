@@ -70,13 +70,13 @@ class CountingAnalyzer(Analyzer):
         super().__init__()
         self.texts: list[str] = []
 
-    def terms(self, text: str) -> list[str]:
+    def terms(self, text: str, language: str | None = None) -> list[str]:
         self.texts.append(text)
-        return super().terms(text)
+        return super().terms(text, language)
 
-    def tokens(self, text: str):
+    def tokens(self, text: str, language: str | None = None):
         self.texts.append(text)
-        return super().tokens(text)
+        return super().tokens(text, language)
 
 
 @pytest.fixture
@@ -281,10 +281,10 @@ def test_failed_analysis_keeps_the_previous_index(corpus: Path, index_dir: Path)
     class Exploding(Analyzer):
         armed = False
 
-        def tokens(self, text: str):
+        def tokens(self, text: str, language: str | None = None):
             if self.armed:
                 raise RuntimeError("analyzer crashed")
-            return super().tokens(text)
+            return super().tokens(text, language)
 
     analyzer = Exploding()
     manager = manager_for(corpus, index_dir, analyzer=analyzer)

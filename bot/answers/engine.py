@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bot.answers.model import Answer, AnswerStatus, Citation, Quote
 from bot.search.index import Hit, PassageDetail, Query, SearchIndex
-from bot.text.analysis import Analyzer
+from bot.text.analysis import Analyzer, merge_spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +57,10 @@ class AnswerEngine:
             return Answer(question, AnswerStatus.EMPTY)
         if len(question) > s.max_question_chars:
             return Answer(question, AnswerStatus.TOO_LONG)
-        terms = self.analyzer.question_terms(question)
+        index = self._current_index()
+        terms = self.analyzer.question_terms(question, index)  # in the archive's languages
         if not terms:
             return Answer(question, AnswerStatus.NO_TERMS)
-        index = self._current_index()
         if index is None or len(index) == 0:
             return Answer(question, AnswerStatus.NO_MATCH)
         query = index.query(terms)
@@ -131,11 +131,13 @@ class AnswerEngine:
             end = start + (space if space > 0 else limit)  # CJK text has no spaces
             cut_after = True
         highlights = tuple(
-            (a - start, b - start)
-            for (a, b), key in zip(
-                detail.token_spans.tolist(), detail.token_keys.tolist(), strict=True
+            merge_spans(  # CJK bigrams overlap the characters they are made of
+                (a - start, b - start)
+                for (a, b), key in zip(
+                    detail.token_spans.tolist(), detail.token_keys.tolist(), strict=True
+                )
+                if key in weights and start <= a and b <= end
             )
-            if key in weights and start <= a and b <= end
         )
         return Quote(
             article.text[start:end],

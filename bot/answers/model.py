@@ -25,10 +25,19 @@ class Citation:
     date: dt.date | None
     url: str
     paragraph: int
+    language: str = ""  # the article's ISO 639-1 code, from metadata or detected; "" unknown
 
     @classmethod
     def of(cls, article: Article, paragraph: int) -> Citation:
-        return cls(article.id, article.title, article.source, article.date, article.url, paragraph)
+        return cls(
+            article.id,
+            article.title,
+            article.source,
+            article.date,
+            article.url,
+            paragraph,
+            article.language,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+"
 )
-_SENTENCE_END = re.compile(r"[.!?…:;。！？][\"'”’)\]」』]*\s*$")  # closing quotes may follow
+# Closing quotes may follow; ؟ ۔ are Arabic-script marks, । ॥ the danda.
+_SENTENCE_END = re.compile(r"[.!?…:;。！？؟۔।॥][\"'”’)\]」』]*\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +87,9 @@ class Layout:
     passages: list[tuple[int, int]]
 
 
-def layout(text: str, rules: PassageRules = PassageRules()) -> Layout:
-    """Sentence windows within each paragraph; headings are not passages of their own.
+def layout(text: str, rules: PassageRules = PassageRules(), language: str = "") -> Layout:
+    """Sentence windows within each paragraph, sentences split as ``language`` (ISO 639-1,
+    "" unknown) writes them; headings are not passages of their own.
 
     A text made only of heading-like lines (a one-line record such as "Port closed by storm")
     still gets its paragraphs as passages: otherwise it could never be found, nor quoted.
@@ -100,7 +102,7 @@ def layout(text: str, rules: PassageRules = PassageRules()) -> Layout:
         first_sentence = len(sentences)
         sentences += [
             SentenceSpan(number, p_start + s, p_start + e)
-            for s, e in sentence_spans(text[p_start:p_end])
+            for s, e in sentence_spans(text[p_start:p_end], language)
         ]
         words = [len(_WORD.findall(text[s.start : s.end])) for s in sentences[first_sentence:]]
         first = 0
@@ -121,9 +123,11 @@ def layout(text: str, rules: PassageRules = PassageRules()) -> Layout:
     return Layout(sentences, passages)
 
 
-def split_passages(text: str, rules: PassageRules = PassageRules()) -> list[PassageSpan]:
+def split_passages(
+    text: str, rules: PassageRules = PassageRules(), language: str = ""
+) -> list[PassageSpan]:
     """The passages of :func:`layout` as paragraph and text offsets."""
-    plan = layout(text, rules)
+    plan = layout(text, rules, language)
     return [
         PassageSpan(
             plan.sentences[first].paragraph,
