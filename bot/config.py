@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.articles.languages import language_code
 from bot.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -35,6 +36,7 @@ class Config:
     webhook_secret: str | None = field(default=None, repr=False)
     scan_interval: float | None = None  # seconds between automatic corpus scans
     log_level: str = "INFO"
+    language: str = "en"  # the newsroom's language: articles of unknown language, the bot's texts
 
     @property
     def index_dir(self) -> Path:
@@ -73,6 +75,7 @@ class Config:
             webhook_secret=get("BOT_WEBHOOK_SECRET"),
             scan_interval=_parse_number("BOT_SCAN_INTERVAL", get("BOT_SCAN_INTERVAL"), None, float),
             log_level=_parse_log_level(get("BOT_LOG_LEVEL") or "INFO"),
+            language=_parse_language(get("BOT_LANGUAGE") or "en"),
         )
 
 
@@ -80,6 +83,15 @@ def _check_url(name: str, value: str) -> None:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+
+
+def _parse_language(value: str) -> str:
+    code = language_code(value)
+    if not code:
+        raise ConfigError(
+            f"BOT_LANGUAGE must be a language code such as en, ru or fa, got {value!r}"
+        )
+    return code
 
 
 def _parse_log_level(value: str) -> str:

@@ -51,7 +51,7 @@ class Archive:
 
     @classmethod
     def open(cls, config: Config, progress: Progress | None = None) -> tuple[Archive, ReloadReport]:
-        analyzer = Analyzer()
+        analyzer = Analyzer(default_language=config.language)
         manager = IndexManager(config.corpus_dir, config.index_dir, analyzer)
         report = manager.open(progress)
         return cls(manager, analyzer), report

@@ -79,3 +79,16 @@ def test_only_topics_sharing_a_term_are_scored(index, monkeypatch) -> None:
     matcher = TopicMatcher([*unrelated, topic("election count")])
     assert [t.text for t in matcher.matching(index, "fraud", Analyzer())] == ["election count"]
     assert scored == [topic("election count").include]
+
+
+def test_topics_are_stemmed_in_the_archives_languages() -> None:
+    articles = [
+        Article("ru", "Выборы в парламент", "Избиратели пришли на выборы в воскресенье. "
+                "Явка была высокой во всех округах.", language="ru"),
+        Article("en", "Harbour news", "The ferries ran every hour from the harbour.", language="en"),
+    ]  # fmt: skip
+    index = build_index(articles, Analyzer())
+    assert index.languages == {"ru", "en"}
+    topic = Topic.parse("выборов", Analyzer(), index.languages)  # genitive plural
+    matcher = TopicMatcher([topic])
+    assert [a.id for a in index.articles() if matcher.matching(index, a.id, Analyzer())] == ["ru"]

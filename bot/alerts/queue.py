@@ -39,7 +39,8 @@ def queue_alerts(
     chats_of: dict[str, list[int]] = {}
     for chat, text in subs:
         chats_of.setdefault(text, []).append(chat)
-    matcher = TopicMatcher(parse_topic(text, analyzer) for text in chats_of)
+    languages = index.languages
+    matcher = TopicMatcher(parse_topic(text, analyzer, languages) for text in chats_of)
 
     def recipients(article_id: str) -> list[int]:
         topics = matcher.matching(index, article_id, analyzer)

@@ -49,15 +49,29 @@ class Topic:
         return not self.include
 
     @classmethod
-    def parse(cls, text: str, analyzer: Analyzer) -> Topic:
+    def parse(cls, text: str, analyzer: Analyzer, languages: frozenset[str] = frozenset()) -> Topic:
+        """The topic's terms in the archive's ``languages``, analysed as a question is (a
+        topic is a few words too: see ``Analyzer.question_terms``)."""
         words = text.split()
         include = [w for w in words if not w.startswith("-")]
         exclude = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+        archive = _Languages(languages)
         return cls(
             text,
-            tuple(dict.fromkeys(analyzer.terms(" ".join(include)))),
-            tuple(dict.fromkeys(analyzer.terms(" ".join(exclude)))),
+            tuple(analyzer.question_terms(" ".join(include), archive)),
+            tuple(analyzer.question_terms(" ".join(exclude), archive)),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Languages:
+    """The archive as topic parsing sees it: its languages only. Every term counts as known,
+    so a topic keeps all its terms (future articles may hold those the archive does not)."""
+
+    languages: frozenset[str]
+
+    def idf(self, term: str) -> float | None:
+        return 0.0
 
 
 class ArticleTerms:
@@ -106,9 +120,9 @@ def relevance(index: SearchIndex, article: ArticleTerms, terms: tuple[str, ...])
 
 
 @lru_cache(maxsize=250_000)
-def parse_topic(text: str, analyzer: Analyzer) -> Topic:
+def parse_topic(text: str, analyzer: Analyzer, languages: frozenset[str]) -> Topic:
     """``Topic.parse``, remembered: the subscriptions are re-read at every commit."""
-    return Topic.parse(text, analyzer)
+    return Topic.parse(text, analyzer, languages)
 
 
 class TopicMatcher:
@@ -131,7 +145,7 @@ class TopicMatcher:
         article = index.article(article_id)
         if article is None:
             return []
-        tags = {term_hash(t) for t in analyzer.terms(" ".join(article.topics))}
+        tags = {term_hash(t) for t in analyzer.terms(" ".join(article.topics), article.language)}
         view = ArticleTerms(index, index.article_terms(article_id), tags)
         candidates = {t.text: t for t in self.everything}
         by_key = self._by_key

@@ -61,7 +61,7 @@ async def on_subscribe(update: Update, context: Context) -> None:
     s = services(context)
     store = s.subscriptions
     topic = " ".join(context.args or [])
-    parsed = Topic.parse(topic, s.engine.analyzer)
+    parsed = Topic.parse(topic, s.engine.analyzer, s.current_index().languages)
     if topic.strip() and normalise_topic(topic) and not (parsed.include or parsed.exclude):
         await update.effective_message.reply_text(
             f"“{echo(topic)}” has no words I can match articles on. Try names or subjects, "
