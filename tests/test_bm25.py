@@ -66,7 +66,13 @@ def token_article(n: int, tokens: list[str]) -> AnalysedArticle:
 
 def token_index(corpus: list[list[str]], params: BM25Params, segments: int = 1) -> SearchIndex:
     """An index over pre-tokenised passages, split into ``segments`` consecutive segments."""
-    folder = Path(tempfile.mkdtemp(prefix="bm25-test-"))
+    with tempfile.TemporaryDirectory(prefix="bm25-test-") as name:  # the maps keep the data
+        return _token_index(Path(name), corpus, params, segments)
+
+
+def _token_index(
+    folder: Path, corpus: list[list[str]], params: BM25Params, segments: int
+) -> SearchIndex:
     bounds = np.linspace(0, len(corpus), segments + 1).astype(int)
     live = []
     for s in range(segments):
