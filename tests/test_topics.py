@@ -85,7 +85,7 @@ def test_topics_are_stemmed_in_the_archives_languages() -> None:
     articles = [
         Article("ru", "Выборы в парламент", "Избиратели пришли на выборы в воскресенье. "
                 "Явка была высокой во всех округах.", language="ru"),
-        Article("en", "Harbour news", "The ferries ran every hour from the harbour.", language="en"),
+        Article("en", "Harbour news", "Ferries ran every hour from the harbour.", language="en"),
         *(Article(f"x{n}", f"Погода {n}", f"Дождь шёл весь день номер {n}.", language="ru")
           for n in range(4)),
     ]  # fmt: skip
