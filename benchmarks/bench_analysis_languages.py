@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from bot.articles.model import Article
 from bot.search.builder import analyse_article
 from bot.text.analysis import Analyzer

@@ -21,8 +21,6 @@ import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from bot.articles.languages import language_code
 
 BANDS = ((20, 100), (100, 300), (300, 1000))

@@ -14,9 +14,10 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from bot.alerts.topics import Topic, relevance
+from bot.alerts.topics import ArticleTerms, Topic, relevance
 from bot.articles import read_article_file
-from bot.search.index import build_index
+from bot.search.lifecycle import build_index
+from bot.search.segment import term_hash
 from bot.text.analysis import Analyzer
 
 TOPICS = {
@@ -30,7 +31,8 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.8)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/bbc-news/corpus.jsonl"))
+    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc-news" / "corpus.jsonl"
+    parser.add_argument("--data", type=Path, default=default)
     args = parser.parse_args()
     articles, _ = read_article_file(args.data, args.data.parent)
     category = {a.id: a.topics[0] if a.topics else "" for a in articles}
@@ -40,12 +42,14 @@ def main() -> None:
     print(f"{'topic':20} {'category':14} " + " ".join(f"{'>= ' + str(t):>14}" for t in THRESHOLDS))
     totals = {t: [0, 0] for t in THRESHOLDS}
     for text, expected in TOPICS.items():
-        topic = Topic.parse(text, analyzer)
+        topic = Topic.parse(text, analyzer, index.languages)
+        excluded = {term_hash(t) for t in topic.exclude}
         scores = {}
-        for a in index.articles:
-            if topic.exclude and index.article_mentions(a.id, topic.exclude):
+        for a in index.articles():
+            terms = ArticleTerms(index, index.article_terms(a.id), set())
+            if excluded & terms.keys:
                 continue
-            scores[a.id] = relevance(index, a.id, topic.include)
+            scores[a.id] = relevance(index, terms, topic.include)
         cells = []
         for t in THRESHOLDS:
             hits = [i for i, s in scores.items() if s >= t]
