@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -121,6 +122,9 @@ class ChannelArchive:
         self.store = store
         self.outbox = outbox
         self.rules = rules
+        # One post of a channel at a time: an album's posts come in together, and each
+        # writes the album's article from what is stored, so none may overtake another.
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def save(self, channel: Channel, post: ChannelPost) -> tuple[str, list[ChannelPost]] | None:
         """Record the post (blocking); None if the channel is not archived."""
@@ -150,10 +154,12 @@ class ChannelArchive:
     async def archive(self, channel: Channel, post: ChannelPost, fetch_page) -> PostArchived | None:
         """Store the post and write its article; ``fetch_page(url)`` gives the linked page
         (or None). None when the channel is not archived or the post has no text."""
-        saved = await asyncio.to_thread(self.save, channel, post)
-        if saved is None:
-            return None
-        folder, posts = saved
-        link = article_link(tuple(link for p in posts for link in p.links))
-        page = await fetch_page(link) if link and any(p.text.strip() for p in posts) else None
-        return await asyncio.to_thread(self.write, channel, folder, posts, page)
+        async with self._locks[channel.chat_id]:
+            saved = await asyncio.to_thread(self.save, channel, post)
+            if saved is None:
+                return None
+            folder, posts = saved
+            link = article_link(tuple(link for p in posts for link in p.links))
+            has_text = any(p.text.strip() for p in posts)
+            page = await fetch_page(link) if link and has_text else None
+            return await asyncio.to_thread(self.write, channel, folder, posts, page)
