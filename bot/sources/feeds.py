@@ -99,10 +99,10 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
         sanitize_html=True,
         resolve_relative_uris=True,
     )
-    if not parsed.version and not parsed.entries:
-        if parsed.bozo and not looks_like_html(body, content_type):
-            raise NotASource(f"malformed feed: {_bozo(parsed)}")
-        raise NotASource("not a feed (no RSS, Atom or JSON Feed document)")
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        if looks_like_html(body, content_type) or (not parsed.version and not parsed.bozo):
+            raise NotASource("not a feed (no RSS, Atom or JSON Feed document)")
+        raise NotASource(f"malformed feed: {_bozo(parsed)}")
     channel = parsed.feed
     items = [_feedparser_item(entry) for entry in parsed.entries]
     return ParsedFeed(
