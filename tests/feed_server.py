@@ -192,6 +192,7 @@ def article_page(
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{escape(title)} | Test Wire</title>
 <meta property="og:title" content="{escape(title)}">
+<meta property="og:site_name" content="Test Wire">
 <meta name="author" content="{escape(author)}">
 <meta property="article:published_time" content="2024-05-02T09:00:00Z">
 {extra_head}</head><body>

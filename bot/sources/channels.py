@@ -34,7 +34,7 @@ from .pages import Page
 
 CHANNELS_FOLDER = "channels"
 TITLE_CHARS = 120
-LINKED_PAGE_WORDS = 80  # a linked page with less text is not an article page
+LINKED_PAGE_WORDS = 50  # a linked page with less text is not an article page
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,8 @@ def draft_post(
         return None
     title = first_line if len(first_line) <= TITLE_CHARS else first_line[: TITLE_CHARS - 1] + "…"
     paragraphs = split_paragraphs("\n".join(lines[1:])) or [first_line]
-    if page is not None and not page.teaser and page.words >= LINKED_PAGE_WORDS:
+    linked = page is not None and not page.teaser and page.words >= LINKED_PAGE_WORDS
+    if linked:
         paragraphs += [p for p in page.paragraphs if p not in paragraphs]
     first = posts[0]
     return ArticleDraft(
@@ -105,7 +106,7 @@ def draft_post(
         date=dt.datetime.fromtimestamp(first.posted_at, dt.UTC).date(),
         origin={
             "channel": channel.username or str(channel.chat_id),
-            **({"linked_url": page.url} if page is not None and page.paragraphs else {}),
+            **({"linked_url": page.url} if linked and page is not None else {}),
         },
     )
 
