@@ -33,6 +33,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.documents: dict[str, Document] = {}
         self.requests: list[tuple[str, dict[str, str], int]] = []  # path, headers, status
+        self.arrivals: list[str] = []  # paths, as requests come in (before any answer)
         self.request_seen = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -71,6 +72,7 @@ class FeedServer:
         path = "/" + request.match_info["path"]
         if request.query_string:
             path += "?" + request.query_string
+        self.arrivals.append(path)
         document = self.documents.get(path)
         headers = dict(request.headers)
         status = 404 if document is None else document.status
