@@ -96,8 +96,8 @@ def assign_keys(items: list[FeedItem], stored: list[FeedEntry]) -> list[KeyedIte
     for item in items:
         primary = primary_key(item)
         long_key = f"{primary}#{_discriminator(item)}"
-        if counts[primary] == 1:
-            key = long_key if primary not in by_key and long_key in by_key else primary
+        if counts[primary] == 1:  # stored under the long key while its guid was shared?
+            key = long_key if long_key in by_key else primary
         else:
             plain = by_key.get(primary)
             same_link = plain is not None and plain.link == canonical_link(item.link)

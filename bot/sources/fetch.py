@@ -116,8 +116,8 @@ def refused_address(address: str) -> str | None:
         ("a link-local (or cloud metadata)", ip.is_link_local),
         ("a multicast", ip.is_multicast),
         ("an unspecified", ip.is_unspecified),
-        ("a private", ip.is_private),
         ("a reserved", ip.is_reserved),
+        ("a private", ip.is_private),
     ):
         if flag:
             return f"{reason} address ({ip})"
