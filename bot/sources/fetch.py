@@ -82,7 +82,7 @@ class FetchPolicy:
     read_timeout: float = 20.0
     total_timeout: float = 30.0  # one deadline for all hops and the whole body
     max_redirects: int = 5
-    per_host: int = 2  # requests at once to one host
+    per_host: int = 2  # requests at once to one server (host and port)
     max_connections: int = 50  # requests at once in all
     user_agent: str = USER_AGENT
 
@@ -199,15 +199,16 @@ class Fetcher:
 
 @dataclass
 class Session:
-    """Requests sharing one connection pool, at most ``per_host`` at once per host."""
+    """Requests sharing one connection pool, at most ``per_host`` at once per server (host
+    and port)."""
 
     client: httpx.AsyncClient
     policy: FetchPolicy
     traffic: Traffic = field(default_factory=Traffic)
-    _hosts: defaultdict[str, asyncio.Semaphore] = field(init=False)
+    _servers: defaultdict[str, asyncio.Semaphore] = field(init=False)  # by "host:port"
 
     def __post_init__(self) -> None:
-        self._hosts = defaultdict(lambda: asyncio.Semaphore(self.policy.per_host))
+        self._servers = defaultdict(lambda: asyncio.Semaphore(self.policy.per_host))
 
     async def get(
         self,
@@ -241,7 +242,7 @@ class Session:
             host, port = check_url(url)
             if not self.policy.allow_private:
                 await _check_host(host, port)
-            async with self._hosts[host.lower()]:
+            async with self._servers[f"{host.lower()}:{port}"]:
                 self.traffic.requests += 1
                 async with self.client.stream("GET", url, headers=headers) as response:
                     self._check_peer(response)

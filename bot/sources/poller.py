@@ -1,5 +1,5 @@
 """Polling the followed feeds: one round polls every feed that is due, concurrently (at most
-``per_host`` requests at once per host, ``max_connections`` in all), and writes what is new
+``per_host`` requests at once per server, ``max_connections`` in all), and writes what is new
 or changed into the corpus; the caller then reloads once.
 
 Per feed:
