@@ -328,15 +328,7 @@ class UpdateInjectionMixin:
                 ents = detect_entities(caption) if entities is None else entities
                 if ents:
                     msg["caption_entities"] = ents
-            self._messages[(chat_id, msg["message_id"])] = {
-                "chat_id": chat_id,
-                "message_id": msg["message_id"],
-                "from_bot": False,
-                "deleted": False,
-                "message": msg,
-            }
-            self._enqueue({"channel_post": copy.deepcopy(msg)})
-            return copy.deepcopy(msg)
+            return self._deliver_incoming(chat_id, msg, "channel_post")
 
     def send_channel_album(
         self, chat_id: int, captions: list[str | None], *, media_group_id: str = "1356891", **kw
@@ -465,6 +457,11 @@ class UpdateInjectionMixin:
                     raise LookupError(f"no message {reply_to_message_id} in chat {chat_id}")
                 msg["reply_to_message"] = self._reply_copy(replied["message"])
             msg.update(extra)
+            return self._deliver_incoming(chat_id, msg, "message")
+
+    def _deliver_incoming(self, chat_id: int, msg: dict, update_type: str) -> dict:
+        """Record a message sent to the bot (users', channels') and queue its update."""
+        with self._lock:
             self._messages[(chat_id, msg["message_id"])] = {
                 "chat_id": chat_id,
                 "message_id": msg["message_id"],
@@ -472,7 +469,7 @@ class UpdateInjectionMixin:
                 "deleted": False,
                 "message": msg,
             }
-            self._enqueue({"message": copy.deepcopy(msg)})
+            self._enqueue({update_type: copy.deepcopy(msg)})
             return copy.deepcopy(msg)
 
     @staticmethod
