@@ -208,9 +208,13 @@ class Services:
 
     async def catch_up_alerts(self) -> QueueResult:
         """Start-up step: queue alerts for articles added while the bot was down (the very
-        first start only records the corpus as seen). Serialised with reloads."""
-        async with self._reload_lock:
-            return await asyncio.to_thread(self._queue_alerts)
+        first start only records the corpus as seen). Serialised with reloads; the sources
+        write nothing before it is done."""
+        try:
+            async with self._reload_lock:
+                return await asyncio.to_thread(self._queue_alerts)
+        finally:
+            self.sources.ready.set()  # sources may write articles from now on
 
     async def reload(self, progress: Progress | None = None) -> ReloadOutcome:
         """Rescan and rebuild off the event loop (questions keep being answered), then queue

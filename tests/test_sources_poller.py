@@ -4,6 +4,7 @@ keys, full text, priming, restarts and crash windows."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from pathlib import Path
@@ -450,6 +451,25 @@ async def test_a_crash_while_priming_announces_nothing(server, config, monkeypat
         await services.catch_up_alerts()
         report = await services.sources.poll_due(everything=True)
         assert report.polls[0].added == 2 and report.reload.queued == 0
+        assert services.outbox.counts() == AlertCounts()
+    finally:
+        services.close()
+
+
+async def test_sources_wait_for_the_start_up_catch_up(server, config):
+    """On a new data dir the first entry in the alert ledger decides that the corpus is
+    recorded, not announced: a feed primed before the catch-up would have had the whole
+    seed corpus announced."""
+    url = server.set("/feed", rss([item(server, 1)]))
+    services = Services.open(config)
+    try:
+        services.subscriptions.subscribe(7, "")
+        services.sources.follow([url])
+        polling = asyncio.create_task(services.sources.poll_due())
+        await asyncio.sleep(0.05)  # room for it to run, were it not waiting
+        assert not polling.done() and server.arrivals == []
+        assert (await services.catch_up_alerts()).first_scan
+        assert (await polling).polls[0].added == 1
         assert services.outbox.counts() == AlertCounts()
     finally:
         services.close()

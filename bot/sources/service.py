@@ -108,6 +108,10 @@ class Sources:
         self.poller = FeedPoller(corpus_dir, feeds, outbox, fetcher, rules, clock)
         self.channels = ChannelArchive(corpus_dir, channels, outbox, channel_rules)
         self.take_in: TakeIn | None = None  # set by Services
+        # Set once the start-up alert catch-up is done (Services.catch_up_alerts): until
+        # then nothing is written, since the first entry in the alert ledger is what makes
+        # the catch-up of a new data dir record the corpus instead of announcing it.
+        self.ready = asyncio.Event()
 
     @classmethod
     def open(cls, config: Config, db: StoreConnection, outbox: AlertOutbox) -> Sources:
@@ -150,6 +154,7 @@ class Sources:
             check_url(url)
         except Exception as error:
             return FeedAdded(url, error=str(error))
+        await self.ready.wait()
         feed, created = await asyncio.to_thread(
             self.feeds.add, url, feed_folder(url), added_by=added_by
         )
@@ -178,6 +183,7 @@ class Sources:
 
     async def poll_due(self, *, everything: bool = False) -> RoundReport:
         """A polling round, and one reload if it wrote anything."""
+        await self.ready.wait()
         report = await self.poller.poll_due(everything=everything)
         if report.written:
             report.reload = await self._take_in()
@@ -190,6 +196,7 @@ class Sources:
 
     async def add_link(self, url: str) -> LinkOutcome:
         """Fetch the article at ``url`` into the corpus and take it in (it is announced)."""
+        await self.ready.wait()
         try:
             added = await fetch_link(self.fetcher, self.corpus_dir, url.strip())
         except SourceError as error:
@@ -203,6 +210,7 @@ class Sources:
         self, channel: Channel, post: ChannelPost
     ) -> tuple[PostArchived | None, ReloadOutcome | None]:
         """A new or edited channel post into the corpus, then taken in."""
+        await self.ready.wait()
         archived = await self.channels.archive(channel, post, self._fetch_page)
         return archived, (await self._take_in() if archived else None)
 
