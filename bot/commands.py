@@ -33,6 +33,19 @@ COMMANDS = (
     Command("start", "", "welcome message"),
     Command("reload", "", "rescan the corpus and send alerts for new articles", admin=True),
     Command("stats", "", "usage and index figures", admin=True),
+    Command(
+        "feed",
+        "add|remove <url or number>",
+        "follow a feed (or a page's feed), or stop following one (--purge deletes its articles)",
+        admin=True,
+    ),
+    Command("feeds", "", "followed feeds and channels: last fetch, articles, errors", admin=True),
+    Command(
+        "add",
+        "<url>",
+        "add one article from its link (in a private chat: just send it)",
+        admin=True,
+    ),
 )
 
 

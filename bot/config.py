@@ -37,6 +37,13 @@ class Config:
     scan_interval: float | None = None  # seconds between automatic corpus scans
     log_level: str = "INFO"
     language: str = "en"  # the newsroom's language: articles of unknown language, the bot's texts
+    # Live sources (bot/sources/)
+    feeds: tuple[str, ...] = ()  # followed at start-up, idempotently
+    feed_interval: float = 300.0  # seconds between polls of one feed
+    channels: frozenset[str] = frozenset()  # channel ids / lower-case usernames; empty: all
+    channel_alerts: bool = False  # announce channel posts to subscribers
+    fetch_allow_private: bool = False  # fetch from loopback/private addresses (tests, intranets)
+    fetch_timeout: float = 30.0  # seconds for one request, redirects and body included
 
     @property
     def index_dir(self) -> Path:
@@ -76,6 +83,16 @@ class Config:
             scan_interval=_parse_number("BOT_SCAN_INTERVAL", get("BOT_SCAN_INTERVAL"), None, float),
             log_level=_parse_log_level(get("BOT_LOG_LEVEL") or "INFO"),
             language=_parse_language(get("BOT_LANGUAGE") or "en"),
+            feeds=_parse_feeds(get("BOT_FEEDS") or ""),
+            feed_interval=_parse_number(
+                "BOT_FEED_INTERVAL", get("BOT_FEED_INTERVAL"), 300.0, float
+            ),
+            channels=_parse_channels(get("BOT_CHANNELS") or ""),
+            channel_alerts=_parse_flag("BOT_CHANNEL_ALERTS", get("BOT_CHANNEL_ALERTS")),
+            fetch_allow_private=_parse_flag(
+                "BOT_FETCH_ALLOW_PRIVATE", get("BOT_FETCH_ALLOW_PRIVATE")
+            ),
+            fetch_timeout=_parse_number("BOT_FETCH_TIMEOUT", get("BOT_FETCH_TIMEOUT"), 30.0, float),
         )
 
 
@@ -108,6 +125,39 @@ def _parse_admins(value: str) -> frozenset[int]:
             raise ConfigError(f"BOT_ADMINS must be comma-separated Telegram user ids, got {part!r}")
         admins.add(int(part))
     return frozenset(admins)
+
+
+def _parse_feeds(value: str) -> tuple[str, ...]:
+    """Feed URLs separated by spaces, commas or newlines, in order, each once."""
+    urls = [u for u in re.split(r"[\s,]+", value) if u]
+    for url in urls:
+        _check_url("BOT_FEEDS", url)
+    return tuple(dict.fromkeys(urls))
+
+
+def _parse_channels(value: str) -> frozenset[str]:
+    """Channel ids (-100…) and @usernames; usernames are matched without "@", any case."""
+    channels = set()
+    for part in filter(None, re.split(r"[\s,]+", value)):
+        if part.lstrip("-").isdigit():
+            channels.add(str(int(part)))
+        elif re.fullmatch(r"@?[A-Za-z][A-Za-z0-9_]{3,31}", part):
+            channels.add(part.removeprefix("@").casefold())
+        else:
+            raise ConfigError(
+                f"BOT_CHANNELS must list channel ids (-100…) or @usernames, got {part!r}"
+            )
+    return frozenset(channels)
+
+
+def _parse_flag(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.casefold() in ("1", "true", "yes", "on"):
+        return True
+    if value.casefold() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {value!r}")
 
 
 def _parse_number(name, value, default, kind):

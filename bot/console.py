@@ -16,6 +16,14 @@ from bot.commands import COMMANDS, echo, help_text, reload_text, stats_text
 from bot.config import Config
 from bot.errors import DataDirLocked
 from bot.services import Services
+from bot.sources.texts import (
+    ADD_USAGE,
+    FEED_USAGE,
+    feed_added_text,
+    feed_removed_text,
+    feeds_text,
+    link_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,9 @@ class Console:
             "latest": self._latest,
             "reload": self._reload,
             "stats": lambda: self.write(stats_text(self.services.stats())),
+            "feed": lambda: self._feed(rest.split()),
+            "feeds": lambda: self.write(feeds_text(self.services.sources.listing())),
+            "add": lambda: self._add(rest.strip()),
         }.get(command)
         if handler is not None:
             handler()
@@ -98,6 +109,22 @@ class Console:
 
     def _reload(self) -> None:
         self.write(reload_text(asyncio.run(self.services.reload())))
+
+    def _feed(self, args: list[str]) -> None:
+        sources = self.services.sources
+        if len(args) == 2 and args[0] == "add":
+            self.write(feed_added_text(asyncio.run(sources.add_feed(args[1]))))
+        elif len(args) in (2, 3) and args[0] == "remove" and args[2:] in ([], ["--purge"]):
+            removed = asyncio.run(sources.remove_feed(args[1], purge=args[2:] == ["--purge"]))
+            self.write(feed_removed_text(removed, args[1]))
+        else:
+            self.write(FEED_USAGE)
+
+    def _add(self, url: str) -> None:
+        if not url or " " in url:
+            self.write(ADD_USAGE)
+            return
+        self.write(link_text(asyncio.run(self.services.sources.add_link(url))))
 
 
 def run_console(config: Config, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:

@@ -6,9 +6,13 @@ BotError
 ├── IndexDamaged       a stored index file is missing, truncated or fails its checksum
 ├── ArticleError       a corpus file (or record) cannot become an article: the reason,
 │                      reported as a skipped file, never raised past the corpus scan
-└── StoreError         a request the store refuses (message safe to show the user)
-    ├── TopicTooLong   a subscription topic longer than the per-topic limit
-    └── TooManyTopics  a chat that already has as many topics as it may
+├── StoreError         a request the store refuses (message safe to show the user)
+│   ├── TopicTooLong   a subscription topic longer than the per-topic limit
+│   └── TooManyTopics  a chat that already has as many topics as it may
+└── SourceError        a source could not be fetched or read (message safe for admins)
+    ├── UnsafeURL      not http(s), or its host resolves to an address the bot may not reach
+    ├── FetchFailed    the request failed: HTTP status, timeout, too large, wrong type
+    └── NotASource     not what was asked for (no feed in it, no article text)
 
 Everything else that escapes is a bug or the environment (OSError, sqlite3.Error, httpx's and
 python-telegram-bot's own errors), handled where it can happen.
@@ -60,3 +64,28 @@ class TopicTooLong(StoreError):
 
 class TooManyTopics(StoreError):
     """A chat that already has as many topics as it may."""
+
+
+class SourceError(BotError):
+    """A source could not be fetched or read; ``str(error)`` says why, for admins."""
+
+
+class UnsafeURL(SourceError):
+    """Refused before any request, or at connection: scheme, host or address."""
+
+
+class FetchFailed(SourceError):
+    """The server did not give a usable answer. ``status`` is the HTTP status (None for
+    network errors, timeouts and refused bodies); ``retry_after`` the server's own wait,
+    in seconds, when it named one."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class NotASource(SourceError):
+    """The document holds no feed (for /feed add, polls) or no article text (pages)."""

@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.search import bm25
 from bot.search.index import SearchIndex
 from bot.search.lifecycle import IndexManager, Progress, ReloadReport
+from bot.sources import Sources
 from bot.store import (
     ActivityLog,
     AlertCounts,
@@ -126,9 +127,14 @@ class Services:
     activity: ActivityLog
     queries: StoredQueries
     dir_lock: DataDirLock
+    sources: Sources
     retention: Retention = Retention()
     started_at: float = field(default_factory=time.time)
     _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _next_reload: asyncio.Future | None = None  # a refresh waiting to start, which others join
+
+    def __post_init__(self) -> None:
+        self.sources.take_in = self.refresh
 
     @classmethod
     def open(cls, config: Config) -> Services:
@@ -145,15 +151,17 @@ class Services:
         except BaseException:
             dir_lock.release()
             raise
+        outbox = AlertOutbox(db)
         services = cls(
             config,
             archive,
             db,
             SubscriptionStore(db),
-            AlertOutbox(db),
+            outbox,
             ActivityLog(db),
             StoredQueries(db),
             dir_lock,
+            Sources.open(config, db, outbox),  # follows BOT_FEEDS; polled by the front end
         )
         # Rows a killed process left mid-send are due again; safe, as the lock says no other
         # live process can hold their leases.
@@ -200,9 +208,13 @@ class Services:
 
     async def catch_up_alerts(self) -> QueueResult:
         """Start-up step: queue alerts for articles added while the bot was down (the very
-        first start only records the corpus as seen). Serialised with reloads."""
-        async with self._reload_lock:
-            return await asyncio.to_thread(self._queue_alerts)
+        first start only records the corpus as seen). Serialised with reloads; the sources
+        write nothing before it is done."""
+        try:
+            async with self._reload_lock:
+                return await asyncio.to_thread(self._queue_alerts)
+        finally:
+            self.sources.ready.set()  # sources may write articles from now on
 
     async def reload(self, progress: Progress | None = None) -> ReloadOutcome:
         """Rescan and rebuild off the event loop (questions keep being answered), then queue
@@ -212,13 +224,29 @@ class Services:
         to queue alerts once the new index is live is part of the outcome.
         """
         async with self._reload_lock:
-            report = await asyncio.to_thread(self.archive.manager.reload, progress)
-            try:
-                alerts = await asyncio.to_thread(self._queue_alerts)
-            except Exception as exc:
-                log.exception("the index was reloaded, but its alerts could not be queued")
-                return ReloadOutcome(report, alert_error=exc)
-            return ReloadOutcome(report, alerts)
+            return await self._reload_locked(progress)
+
+    async def _reload_locked(self, progress: Progress | None = None) -> ReloadOutcome:
+        report = await asyncio.to_thread(self.archive.manager.reload, progress)
+        try:
+            alerts = await asyncio.to_thread(self._queue_alerts)
+        except Exception as exc:
+            log.exception("the index was reloaded, but its alerts could not be queued")
+            return ReloadOutcome(report, alert_error=exc)
+        return ReloadOutcome(report, alerts)
+
+    async def refresh(self) -> ReloadOutcome:
+        """A reload for files just written (a polling round, a channel post, /add): callers
+        that come while one waits to start join it, so a burst of writes (an album's posts)
+        costs one reload, and every caller's files are in the reload it gets back."""
+        if self._next_reload is None:
+            self._next_reload = asyncio.ensure_future(self._refresh_once())
+        return await asyncio.shield(self._next_reload)
+
+    async def _refresh_once(self) -> ReloadOutcome:
+        async with self._reload_lock:
+            self._next_reload = None  # what is written from now on needs another reload
+            return await self._reload_locked()
 
     def stats(self, today: dt.date | None = None) -> Stats:
         """Blocking (database reads): async callers run it in a worker thread."""

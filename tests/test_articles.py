@@ -309,19 +309,19 @@ def test_html_page(tmp_path: Path) -> None:
         assert chrome not in article.text
 
 
-def test_html_is_skipped_with_the_reason_when_trafilatura_cannot_import(
+def test_html_is_skipped_with_the_reason_whentrafilatura_module_cannot_import(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.articles import html
 
     monkeypatch.setitem(sys.modules, "trafilatura", None)  # makes `import trafilatura` fail
-    html._trafilatura.cache_clear()
+    html.trafilatura_module.cache_clear()
     try:
         write(tmp_path / "bridge.html", HTML_PAGE)
         write(tmp_path / "note.txt", "A note\n\nThe harbour bridge reopened on Monday.")
         scan = read_corpus(tmp_path)
     finally:
-        html._trafilatura.cache_clear()
+        html.trafilatura_module.cache_clear()
     assert [a.path for a in scan.articles] == ["note.txt"]
     [skipped] = scan.skipped
     assert skipped.path == "bridge.html"

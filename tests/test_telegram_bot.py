@@ -406,7 +406,7 @@ The city council approved the new harbour bridge on Tuesday after a long debate 
 
 async def test_the_retention_job_prunes_what_is_kept_no_longer(bot_env):
     _api, app, services = bot_env
-    assert {job.name for job in app.job_queue.jobs()} == {"alerts", "retention"}
+    assert {job.name for job in app.job_queue.jobs()} == {"alerts", "retention", "feeds"}
     services.queries.save("old_one", USER, 1, "q", now=services.started_at - 8 * 86400)
     services.queries.save("new_one", USER, 2, "q")
     [job] = app.job_queue.get_jobs_by_name("retention")

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 @functools.cache
-def _trafilatura() -> ModuleType | str:
+def trafilatura_module() -> ModuleType | str:
     """The trafilatura module, or why it cannot be imported (asked once per process)."""
     try:
         import trafilatura
@@ -44,7 +44,7 @@ def _trafilatura() -> ModuleType | str:
 
 def read_html(text: str, relpath: str) -> Article:
     """The main article of an HTML page; trafilatura outputs one paragraph per line."""
-    trafilatura = _trafilatura()
+    trafilatura = trafilatura_module()
     if isinstance(trafilatura, str):
         raise ArticleError(f"HTML extractor (trafilatura) unavailable: {trafilatura}")
     tree = trafilatura.load_html(text)

@@ -1,5 +1,5 @@
 """The bot's own state in SQLite: subscriptions, the alert outbox, stored questions, counts,
-and the data directory's lock.
+the live sources' state (feeds, their entries, channels), and the data directory's lock.
 
 Core code: imports nothing from ``telegram``. Open one connection with :func:`open_database`
 (it applies migrations), hand it to the store classes, and close it on shutdown.
@@ -7,7 +7,9 @@ Core code: imports nothing from ``telegram``. Open one connection with :func:`op
 
 from .activity import ActivityLog, QuestionCounts, StoredQueries, StoredQuery, new_token
 from .alerts import AlertCounts, AlertOutbox, OutboxRow, QueueResult
+from .channels import Channel, ChannelListing, ChannelPost, ChannelStore
 from .db import StoreConnection, migrate, open_database, transaction
+from .feeds import Feed, FeedEntry, FeedListing, FeedStore, PollSuccess
 from .lock import DataDirLock
 from .subscriptions import SubscriptionStore, normalise_topic
 
@@ -15,8 +17,17 @@ __all__ = [
     "ActivityLog",
     "AlertCounts",
     "AlertOutbox",
+    "Channel",
+    "ChannelListing",
+    "ChannelPost",
+    "ChannelStore",
     "DataDirLock",
+    "Feed",
+    "FeedEntry",
+    "FeedListing",
+    "FeedStore",
     "OutboxRow",
+    "PollSuccess",
     "QuestionCounts",
     "QueueResult",
     "StoreConnection",

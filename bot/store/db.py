@@ -196,6 +196,80 @@ MIGRATIONS: list[tuple[str, str]] = [
             FROM question_log GROUP BY 1;
         """,
     ),
+    (
+        "0005_sources",
+        """
+        -- Feeds the bot follows (bot/sources/). url is what is polled (it follows permanent
+        -- redirects); added_url is what an admin or BOT_FEEDS gave; folder is the corpus
+        -- subfolder the feed's articles are written to, fixed at the first add.
+        CREATE TABLE feeds (
+            id               INTEGER PRIMARY KEY,
+            url              TEXT    NOT NULL UNIQUE,
+            added_url        TEXT    NOT NULL,
+            folder           TEXT    NOT NULL UNIQUE,
+            title            TEXT    NOT NULL DEFAULT '',
+            active           INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            -- 1 once the entries found at the first fetch were archived without alerts
+            primed           INTEGER NOT NULL DEFAULT 0 CHECK (primed IN (0, 1)),
+            from_config      INTEGER NOT NULL DEFAULT 0 CHECK (from_config IN (0, 1)),
+            added_at         REAL    NOT NULL,
+            added_by         INTEGER,
+            etag             TEXT,
+            last_modified    TEXT,
+            body_digest      TEXT,     -- of the last body parsed: the same body is not parsed
+            next_poll_at     REAL    NOT NULL,
+            last_polled_at   REAL,
+            last_success_at  REAL,
+            last_error       TEXT,
+            last_error_at    REAL,
+            failures         INTEGER NOT NULL DEFAULT 0,  -- consecutive
+            failing_notified INTEGER NOT NULL DEFAULT 0 CHECK (failing_notified IN (0, 1))
+        );
+        CREATE INDEX feeds_due ON feeds (active, next_poll_at);
+        -- Every entry ever archived from a feed, by its dedupe key (guid, else link, else a
+        -- hash of title and date; see bot/sources/entries.py). path is the article's file,
+        -- relative to the corpus: the article id derives from it, so it never changes.
+        CREATE TABLE feed_entries (
+            id            INTEGER PRIMARY KEY,
+            feed_id       INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+            key           TEXT    NOT NULL,
+            guid          TEXT    NOT NULL DEFAULT '',
+            link          TEXT    NOT NULL DEFAULT '',
+            path          TEXT    NOT NULL,
+            digest        TEXT    NOT NULL,  -- of the entry as the feed gave it
+            partial       INTEGER NOT NULL DEFAULT 0 CHECK (partial IN (0, 1)),
+            first_seen_at REAL    NOT NULL,
+            updated_at    REAL    NOT NULL,
+            UNIQUE (feed_id, key)
+        );
+        CREATE INDEX feed_entries_guid ON feed_entries (feed_id, guid);
+        -- Telegram channels whose posts were seen; archived says whether BOT_CHANNELS
+        -- allowed them when they last posted; folder (the corpus subfolder of their
+        -- articles) is fixed at the first post, so a renamed channel keeps its articles' ids.
+        CREATE TABLE channels (
+            chat_id       INTEGER PRIMARY KEY,
+            username      TEXT    NOT NULL DEFAULT '',
+            title         TEXT    NOT NULL DEFAULT '',
+            folder        TEXT,
+            archived      INTEGER NOT NULL DEFAULT 1 CHECK (archived IN (0, 1)),
+            first_seen_at REAL    NOT NULL,
+            last_post_at  REAL
+        );
+        -- Channel posts as Telegram sent them (an album is several posts sharing a
+        -- media_group_id, merged into one article when written).
+        CREATE TABLE channel_posts (
+            chat_id        INTEGER NOT NULL REFERENCES channels (chat_id) ON DELETE CASCADE,
+            message_id     INTEGER NOT NULL,
+            media_group_id TEXT,
+            text           TEXT    NOT NULL DEFAULT '',
+            links          TEXT    NOT NULL DEFAULT '',  -- URLs in the post, one per line
+            posted_at      REAL    NOT NULL,
+            edited_at      REAL,
+            PRIMARY KEY (chat_id, message_id)
+        );
+        CREATE INDEX channel_posts_album ON channel_posts (chat_id, media_group_id);
+        """,
+    ),
 ]
 
 

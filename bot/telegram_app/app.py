@@ -32,7 +32,7 @@ from bot.telegram_app.alerts import (
     telegram_sender,
 )
 from bot.telegram_app.context import CONTEXT_TYPES, BotData
-from bot.telegram_app.handlers import admin, inline, questions, subscriptions
+from bot.telegram_app.handlers import admin, channels, inline, questions, sources, subscriptions
 from bot.telegram_app.keyboards import MORE_PREFIX, UNSUBSCRIBE_PREFIX
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ ALERT_DRAIN_INTERVAL = 5.0  # seconds: how soon a retry or a queued alert is pic
 
 def build_application(config: Config, services: Services | None = None) -> Application:
     """The bot, ready to run. ``services`` may be given (tests); else opened in post_init."""
+
+    feed_polling = sources.FeedPolling()
 
     async def post_init(app: Application) -> None:
         s = services or await asyncio.to_thread(Services.open, config)
@@ -58,12 +60,15 @@ def build_application(config: Config, services: Services | None = None) -> Appli
         jobs.run_repeating(prune_job, 86400, first=60, name="retention")
         if config.scan_interval:
             jobs.run_repeating(scan_corpus_job, config.scan_interval, name="corpus-scan")
+        jobs.run_repeating(feed_polling.job, sources.FEED_TICK, first=1.0, name="feeds")
 
     async def post_stop(app: Application) -> None:
+        await feed_polling.stop()  # a round cut short is polled again after the restart
         await app.bot_data.stop_tasks()  # while the bot can still finish a send
 
     async def post_shutdown(app: Application) -> None:
         bot_data: BotData = app.bot_data
+        await feed_polling.stop()
         await bot_data.stop_tasks()  # if start-up failed before post_stop could run
         if bot_data.is_open and services is None:
             bot_data.services.close()
@@ -94,6 +99,10 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     # A rebuild takes a while; questions keep being answered meanwhile.
     app.add_handler(CommandHandler("reload", admin.on_reload, block=False))
     app.add_handler(CommandHandler("stats", admin.on_stats, block=False))
+    # Sources (admins): fetching takes a while, so none of these holds up other updates.
+    app.add_handler(CommandHandler("feed", sources.on_feed, block=False))
+    app.add_handler(CommandHandler("feeds", sources.on_feeds, block=False))
+    app.add_handler(CommandHandler("add", sources.on_add, block=False))
     # 2. Buttons (callback data: bot.telegram_app.keyboards), then any other press.
     app.add_handler(
         CallbackQueryHandler(questions.on_more, pattern=rf"^{MORE_PREFIX}:", block=False)
@@ -106,8 +115,20 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     app.add_handler(CallbackQueryHandler(admin.on_unknown_button))
     # 3. Inline mode.
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
-    # 4. Plain messages: questions in private chats (new or edited), replies to the bot in groups.
+    # 4. Plain messages: an admin's bare link in a private chat is /add; other text in
+    # private chats is a question (new or edited); replies to the bot in groups too.
     text = filters.TEXT & ~filters.COMMAND
+    app.add_handler(
+        MessageHandler(
+            text
+            & filters.ChatType.PRIVATE
+            & filters.UpdateType.MESSAGE
+            & filters.User(user_id=config.admins, allow_empty=False)
+            & filters.Regex(sources.BARE_LINK),
+            sources.on_private_link,
+            block=False,
+        )
+    )
     app.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, questions.on_private_text))
     app.add_handler(
         MessageHandler(text & filters.ChatType.GROUPS & filters.REPLY, questions.on_group_reply)
@@ -124,7 +145,11 @@ def build_application(config: Config, services: Services | None = None) -> Appli
             questions.on_non_text,
         )
     )
-    # 5. The bot's own membership: blocked, kicked, re-added.
+    # 5. The newsroom's channel: new and edited posts become articles (albums too).
+    app.add_handler(
+        MessageHandler(filters.UpdateType.CHANNEL_POSTS, channels.on_channel_post, block=False)
+    )
+    # 6. The bot's own membership: blocked, kicked, re-added.
     app.add_handler(
         ChatMemberHandler(
             subscriptions.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER, block=False

@@ -281,6 +281,86 @@ class UpdateInjectionMixin:
             self._migrated[old_id] = new_id
             return old_msg
 
+    # ------------------------------------------------------------------ channels
+
+    def send_channel_post(
+        self,
+        chat_id: int,
+        text: str | None = None,
+        *,
+        username: str | None = "newsroom",
+        title: str = "Newsroom",
+        caption: str | None = None,
+        photo: bool = False,
+        media_group_id: str | None = None,
+        entities: list[dict] | None = None,
+        author_signature: str | None = None,
+    ) -> dict:
+        """A post in a channel the bot administers (update type ``channel_post``), as
+        Telegram sends it: ``chat`` and ``sender_chat`` are the channel, there is no
+        ``from``; a photo carries its text as ``caption`` (with ``caption_entities``)."""
+        if chat_id > -(10**12):
+            raise ValueError("channel ids are -100… (e.g. -1001234567890)")
+        with self._lock:
+            chat = self._ensure_chat(chat_id, "channel", title=title)
+            if username:
+                chat["username"] = username
+            msg: dict[str, Any] = {
+                "message_id": self._alloc_message_id(chat_id),
+                "sender_chat": dict(chat),
+                "chat": dict(chat),
+                "date": int(time.time()),
+            }
+            if author_signature:
+                msg["author_signature"] = author_signature
+            if photo or caption is not None:
+                base = file_ids(f"channel{chat_id}{msg['message_id']}")
+                msg["photo"] = [{**base, "width": 800, "height": 600, "file_size": 32_000}]
+            if media_group_id is not None:
+                msg["media_group_id"] = media_group_id
+            if text is not None:
+                msg["text"] = text
+                ents = detect_entities(text) if entities is None else entities
+                if ents:
+                    msg["entities"] = ents
+            if caption is not None:
+                msg["caption"] = caption
+                ents = detect_entities(caption) if entities is None else entities
+                if ents:
+                    msg["caption_entities"] = ents
+            return self._deliver_incoming(chat_id, msg, "channel_post")
+
+    def send_channel_album(
+        self, chat_id: int, captions: list[str | None], *, media_group_id: str = "1356891", **kw
+    ) -> list[dict]:
+        """An album: one ``channel_post`` per photo sharing a ``media_group_id``, each with
+        its own caption (usually only the first has one), sent one right after another."""
+        return [
+            self.send_channel_post(
+                chat_id, caption=caption, photo=True, media_group_id=media_group_id, **kw
+            )
+            for caption in captions
+        ]
+
+    def edit_channel_post(self, chat_id: int, message_id: int, new_text: str) -> dict:
+        """The channel edits a post (update type ``edited_channel_post``): its text, or its
+        caption if it is a photo."""
+        with self._lock:
+            record = self._messages.get((chat_id, message_id))
+            if record is None or record["message"]["chat"]["type"] != "channel":
+                raise LookupError(f"no channel post {message_id} in chat {chat_id}")
+            msg = copy.deepcopy(record["message"])
+            field = "caption" if "photo" in msg else "text"
+            msg[field] = new_text
+            msg.pop(f"{field}_entities" if field == "caption" else "entities", None)
+            ents = detect_entities(new_text)
+            if ents:
+                msg["caption_entities" if field == "caption" else "entities"] = ents
+            msg["edit_date"] = max(int(time.time()), msg["date"] + 1)
+            record["message"] = msg
+            self._enqueue({"edited_channel_post": copy.deepcopy(msg)})
+            return copy.deepcopy(msg)
+
     # ------------------------------------------------------------------ internal state helpers
 
     def _ensure_user(
@@ -377,6 +457,11 @@ class UpdateInjectionMixin:
                     raise LookupError(f"no message {reply_to_message_id} in chat {chat_id}")
                 msg["reply_to_message"] = self._reply_copy(replied["message"])
             msg.update(extra)
+            return self._deliver_incoming(chat_id, msg, "message")
+
+    def _deliver_incoming(self, chat_id: int, msg: dict, update_type: str) -> dict:
+        """Record a message sent to the bot (users', channels') and queue its update."""
+        with self._lock:
             self._messages[(chat_id, msg["message_id"])] = {
                 "chat_id": chat_id,
                 "message_id": msg["message_id"],
@@ -384,7 +469,7 @@ class UpdateInjectionMixin:
                 "deleted": False,
                 "message": msg,
             }
-            self._enqueue({"message": copy.deepcopy(msg)})
+            self._enqueue({update_type: copy.deepcopy(msg)})
             return copy.deepcopy(msg)
 
     @staticmethod

@@ -1,0 +1,140 @@
+"""Admins' source commands (/feed, /feeds, /add, a bare link in a private chat) and the
+feed polling job: thin adapters over ``bot.sources`` (``services.sources``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+
+from telegram import Bot, Message, Update
+from telegram.error import TelegramError
+
+from bot.sources.texts import (
+    ADD_USAGE,
+    FEED_USAGE,
+    failing_text,
+    feed_added_text,
+    feed_removed_text,
+    feeds_text,
+    link_text,
+)
+from bot.telegram_app.alerts import deliver_soon
+from bot.telegram_app.context import BotData, Context, is_admin, services, unless_unchanged
+from bot.telegram_app.handlers.admin import REFUSAL
+from bot.telegram_app.render import clip
+
+log = logging.getLogger(__name__)
+
+FEED_TICK = 1.0  # seconds between checks for due feeds (each feed has its own interval)
+BARE_LINK = re.compile(r"^\s*https?://\S+\s*$", re.IGNORECASE)
+
+
+async def _refused(update: Update, context: Context) -> bool:
+    if is_admin(update, context):
+        return False
+    await update.effective_message.reply_text(REFUSAL)
+    return True
+
+
+async def _edit(message: Message, text: str) -> None:
+    await unless_unchanged(message.edit_text(clip(text), disable_web_page_preview=True))
+
+
+def _deliver_if_queued(context: Context, reload) -> None:
+    if reload is not None and reload.queued:
+        deliver_soon(context.bot_data)
+
+
+async def on_feed(update: Update, context: Context) -> None:
+    if await _refused(update, context):
+        return
+    args = context.args or []
+    action = args[0].casefold() if args else ""
+    sources = services(context).sources
+    message = update.effective_message
+    if action == "add" and len(args) == 2:
+        status = await message.reply_text("Fetching the feed…")
+        added = await sources.add_feed(args[1], added_by=update.effective_user.id)
+        await _edit(status, feed_added_text(added))
+        _deliver_if_queued(context, added.reload)
+    elif action == "remove" and len(args) in (2, 3) and args[2:] in ([], ["--purge"]):
+        removed = await sources.remove_feed(args[1], purge=args[2:] == ["--purge"])
+        await message.reply_text(feed_removed_text(removed, args[1]))
+    elif not args:
+        await on_feeds(update, context)
+    else:
+        await message.reply_text(FEED_USAGE)
+
+
+async def on_feeds(update: Update, context: Context) -> None:
+    if await _refused(update, context):
+        return
+    listing = await asyncio.to_thread(services(context).sources.listing)
+    await update.effective_message.reply_text(
+        clip(feeds_text(listing)), disable_web_page_preview=True
+    )
+
+
+async def on_add(update: Update, context: Context) -> None:
+    if await _refused(update, context):
+        return
+    if len(context.args or []) != 1:
+        await update.effective_message.reply_text(ADD_USAGE)
+        return
+    await _add_link(update, context, context.args[0])
+
+
+async def on_private_link(update: Update, context: Context) -> None:
+    """An admin sends just a link in a private chat: /add it (registered for admins only;
+    anyone else's link is a question like any other text)."""
+    await _add_link(update, context, update.effective_message.text.strip())
+
+
+async def _add_link(update: Update, context: Context, url: str) -> None:
+    status = await update.effective_message.reply_text("Fetching the article…")
+    outcome = await services(context).sources.add_link(url)
+    await _edit(status, link_text(outcome))
+    _deliver_if_queued(context, outcome.reload)
+
+
+class FeedPolling:
+    """The repeating "feeds" job: every ``FEED_TICK`` it starts a round of the feeds that
+    are due, in the background unless one is running (a round waits for slow servers, and
+    must hold up neither the job queue nor a shutdown: :meth:`stop` cancels it)."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task | None = None
+
+    async def job(self, context: Context) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(
+                self.poll(context.bot_data, context.bot), name="feeds-round"
+            )
+
+    async def poll(self, bot_data: BotData, bot: Bot) -> None:
+        try:
+            report = await bot_data.services.sources.poll_due()
+        except Exception:  # the store failed: the feeds are due again at the next tick
+            log.exception("polling the feeds failed")
+            return
+        if report.written:
+            log.info("feeds: %d entries written in %.1f s", report.written, report.seconds)
+        if report.reload is not None and report.reload.queued:
+            deliver_soon(bot_data)
+        for poll in report.now_failing:
+            await notify_admins(bot, bot_data.services.config.admins, failing_text(poll))
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+async def notify_admins(bot: Bot, admins: Iterable[int], text: str) -> None:
+    for admin in admins:
+        try:
+            await bot.send_message(admin, clip(text), disable_web_page_preview=True)
+        except TelegramError as exc:
+            log.warning("could not notify admin %s: %s", admin, exc)
