@@ -142,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="+")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     index = sub.add_parser("index", help="build or update the search index")
-    index.add_argument("--rebuild", action="store_true", help="rescan even if nothing changed")
+    index.add_argument(
+        "--rebuild", action="store_true", help="build anew, never reading the stored index"
+    )
     ev = sub.add_parser("eval", help="measure retrieval (BEIR) or answers (QA file)")
     group = ev.add_mutually_exclusive_group(required=True)
     group.add_argument(
