@@ -72,12 +72,12 @@ class Console:
             self.write(
                 t.gettext(
                     "This works in Telegram: set TELEGRAM_BOT_TOKEN to use {command}.",
-                    command=f"/{command}",
+                    command="/" + command,
                 )
             )
         else:
             self.write(
-                t.gettext("Unknown command {command}. Try /help.", command=f"/{echo(command)}")
+                t.gettext("Unknown command {command}. Try /help.", command="/" + echo(command))
             )
 
     def _ask(self, question: str) -> None:

@@ -62,6 +62,9 @@ _DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
 # English dates keep the bot's style ("16 Aug 2020"); other languages use their CLDR order.
 _DATE_PATTERNS = {"en": "d MMM y"}
 _DATE_SKELETON = "yMMMd"
+# Durations (/stats) in CLDR's narrow units ("3d 4h"), except where those are Latin letters
+# (Persian) or single letters a reader cannot guess (Arabic).
+_DURATION_LENGTHS = {"fa": "short", "ar": "long"}
 # A command with its literal words ("/feed add", "/silent on", "--purge"); not "</i>".
 _COMMAND = re.compile(r"(?<![<\w])(?:/[a-z_]+|--[a-z]+)(?:[ |](?:[a-z_]+|--[a-z]+))*")
 
@@ -204,7 +207,9 @@ class Texts:
 
     def number(self, value: float, decimals: int = 0) -> str:
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return self._localise_digits(format_decimal(value, pattern, locale=self.locale))
+        # The language's own separators ("12٬345" in Persian); Babel keeps Latin digits.
+        text = format_decimal(value, pattern, locale=self.locale, numbering_system="default")
+        return self._localise_digits(text)
 
     def date(self, date: dt.date | None) -> str:
         """An article's date as the language writes it ("16 Aug 2020", "16 авг. 2020 г."),
@@ -243,11 +248,17 @@ class Texts:
             units = [(minutes, "minute"), (secs, "second")]
         else:
             units = [(secs, "second")]
-        text = " ".join(
-            format_unit(value, f"duration-{unit}", length="narrow", locale=self.locale)
+        length = _DURATION_LENGTHS.get(self.language, "narrow")
+        parts = [
+            self._localise_digits(
+                format_unit(value, f"duration-{unit}", length=length, locale=self.locale)
+            )
             for value, unit in units
-        )
-        return self._localise_digits(text)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        # TRANSLATORS: a duration in two units, e.g. "3d 4h" (days and hours).
+        return self.gettext("{larger} {smaller}", larger=parts[0], smaller=parts[1])
 
 
 def _as_is(text: str) -> str:

@@ -10,13 +10,16 @@ from hypothesis import strategies as st
 
 from bot.answers.model import Answer, AnswerStatus
 from bot.articles.model import Article
-from bot.i18n import texts_for
+from bot.i18n import available_languages, texts_for
 from bot.store import new_token
 from bot.telegram_app.keyboards import (
+    AUTOMATIC,
     MorePress,
     alert_keyboard,
     answer_reply,
+    language_keyboard,
     more_data,
+    parse_language,
     parse_more,
     parse_unsubscribe,
     topic_key,
@@ -140,3 +143,22 @@ def test_alert_keyboard() -> None:
     assert read[0].url == "https://news.example.com/1"
     no_link = alert_keyboard(Article(id="2", title="Short", text="x"), EN)
     assert len(no_link.inline_keyboard) == 1
+
+
+def test_language_buttons_fit_and_parse_back() -> None:
+    keyboard = language_keyboard("ru", texts_for("ru"))
+    data = callback_data(keyboard)
+    assert all(len(d.encode()) <= MAX_CALLBACK_BYTES for d in data)
+    assert [parse_language(d) for d in data] == [*available_languages(), AUTOMATIC]
+    labels = [b.text for row in keyboard.inline_keyboard for b in row]
+    assert labels.count("✓ Русский") == 1 and labels[-1] == "Язык Telegram"
+    assert language_keyboard(None, EN).inline_keyboard[-1][0].text == "✓ Telegram's language"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, "", "lang:", "lang:de", "lang:EN", "lang:en ", " lang:en", "lang:eng", "lang:autoo",
+     "lang:en:1", "unsub:en", "lang:" + "a" * 60],
+)  # fmt: skip
+def test_forged_language_data_is_refused(data) -> None:
+    assert parse_language(data) is None
