@@ -87,8 +87,10 @@ def echo(text: str, limit: int = ECHO_CHARS) -> str:
 
 
 def command_usage(command: Command, texts: Texts) -> str:
-    """ "/ask <question>" in the reader's language."""
-    return f"/{command.name} {texts.gettext(command.args)}".rstrip()
+    """ "/ask <question>" in the reader's language (its arguments isolated when they could
+    upset the line: "/ask <پرسش>")."""
+    args = texts.gettext(command.args)
+    return f"/{command.name} {texts.isolate(args)}" if args else f"/{command.name}"
 
 
 def help_text(is_admin: bool, texts: Texts) -> str:

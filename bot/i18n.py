@@ -32,7 +32,6 @@ import html
 import io
 import logging
 import re
-import string
 import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -85,7 +84,8 @@ def catalogue_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def _translations(language: str) -> gettext.NullTranslations:
+def compile_catalogue(language: str) -> gettext.NullTranslations:
+    """``language``'s catalogue read and compiled in memory (English: the message ids)."""
     if language == SOURCE_LANGUAGE:
         return gettext.NullTranslations()
     with catalogue_path(language).open("rb") as po:
@@ -101,7 +101,7 @@ def texts_for(language: str) -> Texts:
     """The texts of ``language`` (an available one), compiled on first use and kept."""
     if language not in available_languages():
         raise ValueError(f"no catalogue for language {language!r}")
-    return Texts(language, _translations(language))
+    return Texts(language, compile_catalogue(language))
 
 
 def choose_texts(chosen: str | None, reader: str | None, default: str) -> Texts:
@@ -121,11 +121,6 @@ def choose_texts(chosen: str | None, reader: str | None, default: str) -> Texts:
 def has_rtl(text: str) -> bool:
     """Whether ``text`` holds right-to-left letters (Hebrew, Arabic, Persian, …)."""
     return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
-
-
-def placeholders(message: str) -> set[str]:
-    """The ``{names}`` of a message (for tests and translators' checks)."""
-    return {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
 
 
 class Texts:
@@ -170,35 +165,37 @@ class Texts:
     def _format(
         self, template: str, source: str, values: dict[str, object], escape: Callable[[str], str]
     ) -> str:
-        if self.rtl:
-            template = _COMMAND.sub(lambda m: f"{LRI}{m[0]}{PDI}", template)
+        if self.rtl:  # commands keep their slash and dashes in front
+            template = _mark_lines(_COMMAND.sub(lambda m: f"{LRI}{m[0]}{PDI}", template))
         shown = {name: self._value(value, escape) for name, value in values.items()}
         try:
-            return template.format_map(shown)
+            text = template.format_map(shown)
         except (KeyError, IndexError, ValueError):  # a broken translation: say it in English
             log.error("bad translation of %r in %s", source, self.language)
-            return source.format_map(shown)
+            text = source.format_map(shown)
+        return text if self.rtl else _mark_rtl_lines(text)
+
+    def isolate(self, text: str) -> str:
+        """``text`` in Unicode isolates when its direction could upset the line around it."""
+        if text and (self.rtl or has_rtl(text)):
+            return f"{FSI}{text}{PDI}"
+        return text
 
     def _value(self, value: object, escape: Callable[[str], str]) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
             return self.number(value)
         return self.isolate(escape(str(value)))
 
-    def isolate(self, text: str) -> str:
-        """``text`` wrapped in Unicode isolates when its direction could upset the line."""
-        if text and (self.rtl or has_rtl(text)):
-            return f"{FSI}{text}{PDI}"
-        return text
-
-    def line(self, parts: Iterable[str]) -> str:
-        """Parts of a citation ("Title · Source · date"), the empty ones left out, in the
-        reading order of the language: each part isolated and the line's direction marked
-        when some part or the language is right-to-left (``parts`` may be HTML)."""
+    def line(self, parts: Iterable[str], prefix: str = "") -> str:
+        """Parts of a citation ("Title · Source · date"), the empty ones left out, after
+        ``prefix`` (an emoji, a bullet), in the reading order of the language: each part
+        isolated and the line's direction marked when some part or the language is
+        right-to-left (``parts`` may be HTML)."""
         parts = [p for p in parts if p]
         if not (self.rtl or any(has_rtl(p) for p in parts)):
-            return SEPARATOR.join(parts)
+            return prefix + SEPARATOR.join(parts)
         mark = RLM if self.rtl else LRM
-        return mark + SEPARATOR.join(f"{FSI}{p}{PDI}" for p in parts)
+        return mark + prefix + SEPARATOR.join(f"{FSI}{p}{PDI}" for p in parts)
 
     # -- numbers, dates, durations ----------------------------------------------------
 
@@ -259,6 +256,44 @@ class Texts:
             return parts[0]
         # TRANSLATORS: a duration in two units, e.g. "3d 4h" (days and hours).
         return self.gettext("{larger} {smaller}", larger=parts[0], smaller=parts[1])
+
+
+# Clients take a line's direction from its first letter, and not all of them skip isolates
+# to find it: a line must not leave that to a value.
+
+
+def _mark_lines(template: str) -> str:
+    """A right-to-left template with RLM before each line that starts with a value or a
+    command (or has no letter of its own); a line starting with Latin words is a fragment
+    meant to run left to right ("add|remove <نشانی>") and stays as it is."""
+
+    def marked(line: str) -> str:
+        for char in line:
+            if char in ("{", LRI):
+                return RLM + line
+            if unicodedata.bidirectional(char) in ("L", "R", "AL"):
+                return line
+        return RLM + line
+
+    return "\n".join(marked(line) for line in template.split("\n"))
+
+
+def _mark_rtl_lines(text: str) -> str:
+    """A left-to-right text with LRM before each line whose first letter is right to left
+    (a Persian title at the start of an English line)."""
+    if not has_rtl(text):
+        return text
+
+    def marked(line: str) -> str:
+        for char in line:
+            direction = unicodedata.bidirectional(char)
+            if direction in ("R", "AL"):
+                return LRM + line
+            if direction == "L":
+                return line
+        return line
+
+    return "\n".join(marked(line) for line in text.split("\n"))
 
 
 def _as_is(text: str) -> str:

@@ -122,7 +122,12 @@ async def eventually(predicate: Callable[[], object], timeout: float = 5.0) -> o
 
 
 def alerts(api, chat_id: int) -> list[dict]:
-    return [m for m in api.sent_messages(chat_id) if m["text"].startswith("\N{SQUARED NEW}")]
+    """The alerts sent to ``chat_id`` (a mark setting the line's direction may come first)."""
+    return [
+        m
+        for m in api.sent_messages(chat_id)
+        if m["text"].lstrip("\u200e\u200f").startswith("\N{SQUARED NEW}")
+    ]
 
 
 async def settle(app, timeout: float = 10.0) -> None:

@@ -13,7 +13,7 @@ from telegram.ext import CommandHandler
 
 from bot.commands import COMMANDS, help_text
 from bot.config import Config
-from bot.i18n import FSI, available_languages, texts_for
+from bot.i18n import FSI, RLM, available_languages, texts_for
 from bot.telegram_app.app import build_application
 from bot.telegram_app.menus import command_menu
 
@@ -36,8 +36,9 @@ def readme_commands() -> dict[str, bool]:
 
 
 def help_commands(text: str) -> list[str]:
-    """The commands at the start of lines (in right-to-left languages, inside an isolate)."""
-    return re.findall(rf"^{FSI}?/(\w+)", text, flags=re.MULTILINE)
+    """The commands at the start of lines (in right-to-left languages, after the mark that
+    sets the line's direction and inside an isolate)."""
+    return re.findall(rf"^{RLM}?{FSI}?/(\w+)", text, flags=re.MULTILINE)
 
 
 @pytest.mark.parametrize("language", available_languages())

@@ -173,7 +173,7 @@ async def test_alerts_go_out_in_each_subscribers_language(api, start_bot, corpus
         assert [b["text"] for b in buttons(alert)] == labels
     [persian_alert] = alerts(api, persian)
     # Right to left: the line's direction is marked and each Latin part isolated.
-    assert persian_alert["text"].startswith(f"🆕 {RLM}{FSI}Council approves new harbour bridge")
+    assert persian_alert["text"].startswith(f"{RLM}🆕 {FSI}Council approves new harbour bridge")
     assert "۲۰۲۴" in persian_alert["text"]
 
 

@@ -51,8 +51,8 @@ def alert_html(article: Article, texts: Texts) -> str:
     if len(lede) > LEDE_CHARS:
         space = lede.rfind(" ", 0, LEDE_CHARS)
         lede = lede[: space if space > 0 else LEDE_CHARS] + "…"  # CJK text has no spaces
-    headline = source_line(article.title, article.url, article.source, article.date, texts)
-    return f"🆕 {headline}\n\n{escape(lede)}"
+    headline = source_line(article.title, article.url, article.source, article.date, texts, "🆕 ")
+    return f"{headline}\n\n{escape(lede)}"
 
 
 def telegram_sender(

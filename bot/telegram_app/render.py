@@ -93,20 +93,21 @@ def unanswered_html(answer: Answer, texts: Texts) -> str:
     lines = [escape(status_text(answer.status, texts))]
     if answer.related:
         lines.append("\n" + texts.html("Closest articles:"))
-        lines += [
-            f"• {source_line(c.title, c.url, c.source, c.date, texts)}" for c in answer.related
-        ]
+        lines += [source_line(c.title, c.url, c.source, c.date, texts) for c in answer.related]
     return "\n".join(lines)
 
 
-def source_line(title: str, url: str, source: str, date: dt.date | None, texts: Texts) -> str:
-    """Linked title · source · date."""
-    return texts.line([f"<b>{link(title, url)}</b>", escape(shorten(source)), texts.date(date)])
+def source_line(
+    title: str, url: str, source: str, date: dt.date | None, texts: Texts, prefix: str = "• "
+) -> str:
+    """``prefix`` then linked title · source · date."""
+    parts = [f"<b>{link(title, url)}</b>", escape(shorten(source)), texts.date(date)]
+    return texts.line(parts, prefix)
 
 
 def article_list(articles: Sequence[Article], heading: str, texts: Texts) -> str:
     """``heading`` (plain text) above one line per article."""
     if not articles:
         return texts.html("No articles yet.")
-    lines = (f"• {source_line(a.title, a.url, a.source, a.date, texts)}" for a in articles)
+    lines = (source_line(a.title, a.url, a.source, a.date, texts) for a in articles)
     return "\n".join([f"<b>{escape(heading)}</b>", *lines])

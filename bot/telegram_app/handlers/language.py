@@ -100,8 +100,8 @@ async def on_language_button(update: Update, context: Context) -> None:
 
 
 async def _store_choice(update: Update, context: Context, chosen: str | None) -> bool:
-    """Store the chat's choice (None: Telegram's language) and set its command menu; False
-    when the store failed (nothing changed then)."""
+    """Store the chat's choice (None: back to Telegram's language) and set its command menu;
+    False when the store failed (nothing changed then)."""
     chat = update.effective_chat
     s = services(context)
     try:
