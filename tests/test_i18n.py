@@ -30,6 +30,7 @@ from bot.i18n import (
     FSI,
     LOCALE_DIR,
     LRI,
+    LRM,
     PDI,
     RLM,
     available_languages,
@@ -305,6 +306,22 @@ def test_latin_values_and_commands_stay_in_place_in_right_to_left_texts() -> Non
         question="What?",
     )
     assert "</i>" in italic and parse_html(italic).text.count(LRI) == 3  # the tag untouched
+
+
+def test_each_line_reads_in_the_languages_direction_whatever_starts_it() -> None:
+    """Clients take a line's direction from its first letter, not all skip isolates: a
+    right-to-left line led by a value gets RLM, a left-to-right one led by Persian gets LRM;
+    a Latin fragment ("add|remove <…>", used inside a usage) is left as written."""
+    fa, en = texts_for("fa"), texts_for("en")
+    assert fa.gettext("• {topic}", topic="TikTok") == f"{RLM}• {FSI}TikTok{PDI}"
+    assert fa.gettext("Your alerts:") == "هشدارهای شما:"  # led by a Persian letter
+    assert fa.gettext("add|remove <url or number>") == "add|remove <نشانی یا شماره>"
+    failing = fa.ngettext("{n} failure in a row, last: {error}", "", 2, error="x").split("\n")
+    assert failing[0].startswith(RLM)
+    assert en.gettext("• {topic}", topic="انتخابات") == f"{LRM}• {FSI}انتخابات{PDI}"
+    assert en.gettext("• {topic}", topic="TikTok") == "• TikTok"  # English as it was
+    usage = next(line for line in help_text(False, fa).split("\n") if "/ask" in line)
+    assert usage.startswith(f"{RLM}{FSI}/ask {FSI}<پرسش>{PDI}{PDI}")
 
 
 def test_a_right_to_left_value_is_isolated_in_left_to_right_texts_and_only_then() -> None:

@@ -7,6 +7,7 @@ command menu is set per language. Every message sent is checked as Telegram woul
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 from helpers import (
     ADMIN,
@@ -237,3 +238,17 @@ def test_the_console_speaks_bot_language(corpus_dir, tmp_path):
         assert "TELEGRAM_BOT_TOKEN" in out[-1]
     finally:
         services.close()
+
+
+async def test_a_choice_the_store_cannot_keep_is_refused_and_nothing_changes(bot_env, monkeypatch):
+    api, app, services = bot_env
+
+    def full_disk(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(services.subscriptions, "set_language", full_disk)
+    refused = await reply_to(api, 1101, "/language es", language_code="ru")
+    assert refused["text"] == "Извините, не получилось. Попробуйте ещё раз."
+    assert app.bot_data.languages == {} and services.subscriptions.language(1101) is None
+    assert api.get_commands({"type": "chat", "chat_id": 1101}) == []
+    assert "Команды:" in (await reply_to(api, 1101, "/help", language_code="ru"))["text"]
