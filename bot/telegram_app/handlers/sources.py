@@ -4,6 +4,7 @@ feed polling job: thin adapters over ``bot.sources`` (``services.sources``)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -136,7 +137,7 @@ class FeedPolling:
         if report.reload is not None and report.reload.queued:
             deliver_soon(bot_data)
         for poll in report.now_failing:
-            await notify_admins(bot, bot_data, lambda texts, poll=poll: failing_text(poll, texts))
+            await notify_admins(bot, bot_data, functools.partial(failing_text, poll))
 
     async def stop(self) -> None:
         if self.task is not None:
