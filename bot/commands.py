@@ -1,52 +1,79 @@
 """The bot's commands, described once for /help, Telegram's command menu, the console and
-the docs test (``tests/test_docs.py``), and the texts front ends share."""
+the docs test (``tests/test_docs.py``), and the texts front ends share. Every text is a
+message id (English), translated with the reader's :class:`~bot.i18n.Texts`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.answers.model import AnswerStatus
+from bot.i18n import N_, Texts
+
 if TYPE_CHECKING:
     from bot.services import ReloadOutcome, Stats
 
-EXAMPLE_QUESTION = "What did Pompeo accuse TikTok of?"
+EXAMPLE_QUESTION = "What did Pompeo accuse TikTok of?"  # about the seed corpus: not translated
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str
-    args: str
+    args: str  # placeholders in <> are translated; literal words (on|off, add|remove) are not
     description: str
     admin: bool = False
 
 
 COMMANDS = (
-    Command("ask", "<question>", "ask about the articles (in private chats just type it)"),
-    Command("latest", "", "the newest articles"),
+    Command("ask", N_("<question>"), N_("ask about the articles (in private chats just type it)")),
+    Command("latest", "", N_("the newest articles")),
     Command(
-        "subscribe", "[keywords]", "alerts for every new article, or for a topic (-word excludes)"
+        "subscribe",
+        N_("[keywords]"),
+        N_("alerts for every new article, or for a topic (-word excludes)"),
     ),
-    Command("unsubscribe", "<topic>|all", "stop alerts for a topic, or all of them"),
-    Command("subscriptions", "", "your alert topics, with buttons to remove them"),
-    Command("silent", "on|off", "deliver alerts without a notification sound"),
-    Command("help", "", "how to use this bot"),
-    Command("start", "", "welcome message"),
-    Command("reload", "", "rescan the corpus and send alerts for new articles", admin=True),
-    Command("stats", "", "usage and index figures", admin=True),
+    Command("unsubscribe", N_("<topic>|all"), N_("stop alerts for a topic, or all of them")),
+    Command("subscriptions", "", N_("your alert topics, with buttons to remove them")),
+    Command("silent", "on|off", N_("deliver alerts without a notification sound")),
+    Command("language", "", N_("choose the language of my replies")),
+    Command("help", "", N_("how to use this bot")),
+    Command("start", "", N_("welcome message")),
+    Command("reload", "", N_("rescan the corpus and send alerts for new articles"), admin=True),
+    Command("stats", "", N_("usage and index figures"), admin=True),
     Command(
         "feed",
-        "add|remove <url or number>",
-        "follow a feed (or a page's feed), or stop following one (--purge deletes its articles)",
+        N_("add|remove <url or number>"),
+        N_(
+            "follow a feed (or a page's feed), or stop following one (--purge deletes its articles)"
+        ),
         admin=True,
     ),
-    Command("feeds", "", "followed feeds and channels: last fetch, articles, errors", admin=True),
+    Command(
+        "feeds", "", N_("followed feeds and channels: last fetch, articles, errors"), admin=True
+    ),
     Command(
         "add",
-        "<url>",
-        "add one article from its link (in a private chat: just send it)",
+        N_("<url>"),
+        N_("add one article from its link (in a private chat: just send it)"),
         admin=True,
     ),
 )
+
+# What each unanswered status tells the reader (plain text; every front end shows these).
+STATUS_MESSAGES = {
+    AnswerStatus.EMPTY: N_("Please type a question, e.g. “What did Pompeo accuse TikTok of?”"),
+    AnswerStatus.TOO_LONG: N_(
+        "That question is too long. Please ask in fewer words (up to 1,000 characters)."
+    ),
+    AnswerStatus.NO_TERMS: N_(
+        "I could not find any searchable words in that. Try a question with names or topics."
+    ),
+    AnswerStatus.NO_MATCH: N_("Nothing in the articles answers this."),
+}
+
+
+def status_text(status: AnswerStatus, texts: Texts) -> str:
+    return texts.gettext(STATUS_MESSAGES[status])
 
 
 ECHO_CHARS = 60  # of the user's own text shown back in a reply
@@ -59,73 +86,125 @@ def echo(text: str, limit: int = ECHO_CHARS) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-def help_text(is_admin: bool) -> str:
+def command_usage(command: Command, texts: Texts) -> str:
+    """ "/ask <question>" in the reader's language (its arguments isolated when they could
+    upset the line: "/ask <پرسش>")."""
+    args = texts.gettext(command.args)
+    return f"/{command.name} {texts.isolate(args)}" if args else f"/{command.name}"
+
+
+def help_text(is_admin: bool, texts: Texts) -> str:
     """Plain text; front ends escape it for their markup."""
     lines = [
-        "Ask me a question about our articles and I reply with the passages that answer it, "
-        "each with its source.",
-        f"Example: {EXAMPLE_QUESTION}",
+        texts.gettext(
+            "Ask me a question about our articles and I reply with the passages that answer "
+            "it, each with its source."
+        ),
+        texts.gettext("Example: {question}", question=EXAMPLE_QUESTION),
         "",
-        "Commands:",
+        texts.gettext("Commands:"),
     ]
     lines += [
-        f"/{c.name} {c.args}".rstrip() + f" - {c.description}"
+        # TRANSLATORS: one line of /help: the command with its arguments, then what it does.
+        texts.gettext(
+            "{command} - {description}",
+            command=command_usage(c, texts),
+            description=texts.gettext(c.description),
+        )
         for c in COMMANDS
         if is_admin or not c.admin
     ]
     return "\n".join(lines)
 
 
-def format_duration(seconds: float) -> str:
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
-
-
-def stats_text(stats: Stats) -> str:
+def stats_text(stats: Stats, texts: Texts) -> str:
     q = stats.questions
     return "\n".join(
         [
-            f"Articles: {stats.articles}, passages: {stats.passages}",
-            f"Questions today: {q.answered_today} answered, {q.unanswered_today} unanswered",
-            f"Questions total: {q.answered_total} answered, {q.unanswered_total} unanswered",
-            f"Index age: {format_duration(stats.index_age_s)}, "
-            f"uptime: {format_duration(stats.uptime_s)}",
-            f"Subscribers: {stats.subscribers}, topics: {stats.topics}",
-            f"Alerts: {stats.alerts.sent} sent, {stats.alerts.undelivered} pending, "
-            f"{stats.alerts.failed} failed",
+            texts.gettext(
+                "Articles: {articles}, passages: {passages}",
+                articles=stats.articles,
+                passages=stats.passages,
+            ),
+            texts.gettext(
+                "Questions today: {answered} answered, {unanswered} unanswered",
+                answered=q.answered_today,
+                unanswered=q.unanswered_today,
+            ),
+            texts.gettext(
+                "Questions total: {answered} answered, {unanswered} unanswered",
+                answered=q.answered_total,
+                unanswered=q.unanswered_total,
+            ),
+            texts.gettext(
+                "Index age: {age}, uptime: {uptime}",
+                age=texts.duration(stats.index_age_s),
+                uptime=texts.duration(stats.uptime_s),
+            ),
+            texts.gettext(
+                "Subscribers: {subscribers}, topics: {topics}",
+                subscribers=stats.subscribers,
+                topics=stats.topics,
+            ),
+            texts.gettext(
+                "Alerts: {sent} sent, {pending} pending, {failed} failed",
+                sent=stats.alerts.sent,
+                pending=stats.alerts.undelivered,
+                failed=stats.alerts.failed,
+            ),
         ]
     )
 
 
-def reload_text(outcome: ReloadOutcome) -> str:
+def _articles(n: int, texts: Texts) -> str:
+    return texts.ngettext("{n} article", "{n} articles", n)
+
+
+def _passages(n: int, texts: Texts) -> str:
+    return texts.ngettext("{n} passage", "{n} passages", n)
+
+
+def reload_text(outcome: ReloadOutcome, texts: Texts) -> str:
     """Result of a reload for editors (plain text)."""
     report = outcome.report
+    articles, passages = _articles(report.articles, texts), _passages(report.passages, texts)
     if not report.rebuilt:
         lines = [
-            f"No corpus file changed: {report.articles} articles, {report.passages} passages "
-            "in service."
+            texts.gettext(
+                "No corpus file changed: {articles}, {passages} in service.",
+                articles=articles,
+                passages=passages,
+            )
         ]
     else:
         lines = [
-            f"Reloaded in {report.seconds:.1f} s: {report.articles} articles, "
-            f"{report.passages} passages.",
-            f"Added {len(report.added)}, changed {len(report.changed)}, "
-            f"removed {len(report.removed)}, skipped {len(report.skipped)}.",
+            texts.gettext(
+                "Reloaded in {seconds} s: {articles}, {passages}.",
+                seconds=texts.number(report.seconds, decimals=1),
+                articles=articles,
+                passages=passages,
+            ),
+            texts.gettext(
+                "Added {added}, changed {changed}, removed {removed}, skipped {skipped}.",
+                added=len(report.added),
+                changed=len(report.changed),
+                removed=len(report.removed),
+                skipped=len(report.skipped),
+            ),
         ]
-        lines += [f"New: {a.title}" for a in report.added[:10]]
-        lines += [f"Skipped {s.path}: {s.reason}" for s in report.skipped[:10]]
+        lines += [texts.gettext("New: {title}", title=a.title) for a in report.added[:10]]
+        lines += [
+            texts.gettext("Skipped {path}: {reason}", path=str(s.path), reason=s.reason)
+            for s in report.skipped[:10]
+        ]
     if outcome.alert_error is not None:
         lines.append(
-            "The new index is live, but its alerts could not be queued "
-            f"({outcome.alert_error}); they go out after the next reload."
+            texts.gettext(
+                "The new index is live, but its alerts could not be queued ({error}); they go "
+                "out after the next reload.",
+                error=str(outcome.alert_error),
+            )
         )
     else:
-        lines.append(f"Alerts queued: {outcome.queued}.")
+        lines.append(texts.gettext("Alerts queued: {n}.", n=outcome.queued))
     return "\n".join(lines)

@@ -77,15 +77,22 @@ def write_article(
 
 
 async def reply_to(
-    api, chat_id: int, text: str, *, user_id: int | None = None, n_before: int | None = None
+    api,
+    chat_id: int,
+    text: str,
+    *,
+    user_id: int | None = None,
+    n_before: int | None = None,
+    language_code: str | None = "en",
 ) -> dict:
-    """Send ``text`` in ``chat_id`` (a group if negative) and return the bot's next message
-    there (a live record: later edits show in it), the ``n_before + 1``-th if given."""
+    """Send ``text`` in ``chat_id`` (a group if negative) from a reader whose Telegram is in
+    ``language_code`` and return the bot's next message there (a live record: later edits
+    show in it), the ``n_before + 1``-th if given."""
     before = len(api.sent_messages(chat_id)) if n_before is None else n_before
     if chat_id < 0:
-        api.send_group_message(chat_id, text, user_id=user_id or 1001)
+        api.send_group_message(chat_id, text, user_id=user_id or 1001, language_code=language_code)
     else:
-        api.send_user_message(chat_id, text, user_id=user_id)
+        api.send_user_message(chat_id, text, user_id=user_id, language_code=language_code)
     return (await api.wait_for_messages(chat_id, before + 1))[before]
 
 
@@ -115,7 +122,12 @@ async def eventually(predicate: Callable[[], object], timeout: float = 5.0) -> o
 
 
 def alerts(api, chat_id: int) -> list[dict]:
-    return [m for m in api.sent_messages(chat_id) if m["text"].startswith("\N{SQUARED NEW}")]
+    """The alerts sent to ``chat_id`` (a mark setting the line's direction may come first)."""
+    return [
+        m
+        for m in api.sent_messages(chat_id)
+        if m["text"].lstrip("\u200e\u200f").startswith("\N{SQUARED NEW}")
+    ]
 
 
 async def settle(app, timeout: float = 10.0) -> None:

@@ -77,7 +77,7 @@ async def test_subscribe_list_and_unsubscribe(bot_env):
     assert services.subscriptions.topics(chat) == [""]
 
     reply = await reply_to(api, chat, "/unsubscribe all")
-    assert reply["text"].startswith("Removed 1 subscription(s).")
+    assert reply["text"].startswith("Removed 1 subscription.")
     assert "You have no alert subscriptions" in reply["text"]
     assert services.subscriptions.topics(chat) == []
 
@@ -87,7 +87,7 @@ async def test_group_subscriptions_are_for_group_admins(bot_env):
     group = -300
     api.set_chat_admins(group, [1001, 1002])
     refused = await reply_to(api, group, "/subscribe", user_id=1003)
-    assert refused["text"] == "Only this group's admins can change its alerts."
+    assert refused["text"] == "Only this group's admins can change its settings."
     assert services.subscriptions.topics(group) == []
     for admin in (1001, 1002):  # the creator and an administrator
         accepted = await reply_to(api, group, f"/subscribe topic{admin}", user_id=admin)

@@ -1,6 +1,7 @@
 """The commands are documented where readers look, and nowhere wrongly: ``/help``, the README's
 "Commands in Telegram" table and Telegram's command menu all list exactly ``COMMANDS`` (as
-sqlite-utils tests its docs), and admin commands stay out of what everyone sees."""
+sqlite-utils tests its docs), in every language the bot has, and admin commands stay out of
+what everyone sees."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from telegram.ext import CommandHandler
 
 from bot.commands import COMMANDS, help_text
 from bot.config import Config
-from bot.telegram_app.app import build_application, command_menu
+from bot.i18n import FSI, RLM, available_languages, texts_for
+from bot.telegram_app.app import build_application
+from bot.telegram_app.menus import command_menu
 
 PUBLIC = [c.name for c in COMMANDS if not c.admin]
 ADMIN_ONLY = [c.name for c in COMMANDS if c.admin]
@@ -33,12 +36,16 @@ def readme_commands() -> dict[str, bool]:
 
 
 def help_commands(text: str) -> list[str]:
-    return re.findall(r"^/(\w+)", text, flags=re.MULTILINE)
+    """The commands at the start of lines (in right-to-left languages, after the mark that
+    sets the line's direction and inside an isolate)."""
+    return re.findall(rf"^{RLM}?{FSI}?/(\w+)", text, flags=re.MULTILINE)
 
 
-def test_help_lists_every_command_and_admins_see_theirs() -> None:
-    assert help_commands(help_text(is_admin=True)) == EVERY
-    assert help_commands(help_text(is_admin=False)) == PUBLIC
+@pytest.mark.parametrize("language", available_languages())
+def test_help_lists_every_command_and_admins_see_theirs(language: str) -> None:
+    texts = texts_for(language)
+    assert help_commands(help_text(True, texts)) == EVERY
+    assert help_commands(help_text(False, texts)) == PUBLIC
 
 
 def test_the_readme_table_lists_every_command_and_marks_the_admin_ones() -> None:
@@ -47,12 +54,14 @@ def test_the_readme_table_lists_every_command_and_marks_the_admin_ones() -> None
     assert sorted(name for name, admin in documented.items() if admin) == sorted(ADMIN_ONLY)
 
 
-def test_the_command_menu_shows_admin_commands_to_admins_only() -> None:
-    assert [c.command for c in command_menu(admin=False)] == PUBLIC
-    assert [c.command for c in command_menu(admin=True)] == EVERY
-    descriptions = {c.name: c.description for c in COMMANDS}
-    assert all(c.description == descriptions[c.command] for c in command_menu(admin=True))
-    assert all(1 <= len(c.description) <= 256 for c in command_menu(admin=True))
+@pytest.mark.parametrize("language", available_languages())
+def test_the_command_menu_shows_admin_commands_to_admins_only(language: str) -> None:
+    texts = texts_for(language)
+    assert [c.command for c in command_menu(False, texts)] == PUBLIC
+    assert [c.command for c in command_menu(True, texts)] == EVERY
+    descriptions = {c.name: texts.gettext(c.description) for c in COMMANDS}
+    assert all(c.description == descriptions[c.command] for c in command_menu(True, texts))
+    assert all(1 <= len(c.description) <= 256 for c in command_menu(True, texts))
 
 
 @pytest.fixture

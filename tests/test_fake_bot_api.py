@@ -336,6 +336,9 @@ async def test_commands_chat_and_members(api, bot):
     assert api.get_commands(scope.to_dict(), "en") == [{"command": "ask", "description": "Ask"}]
     with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Bad-Cmd", "x")])
+    for bad_language in ("eng", "EN", "pt-br"):  # two lower-case letters, or none
+        with pytest.raises(BadRequest, match="(?i)LANGUAGE_CODE_INVALID"):
+            await bot.set_my_commands([BotCommand("ask", "Ask")], language_code=bad_language)
     await bot.delete_my_commands(scope=scope, language_code="en")
     assert api.commands == {}
 

@@ -10,12 +10,16 @@ from hypothesis import strategies as st
 
 from bot.answers.model import Answer, AnswerStatus
 from bot.articles.model import Article
+from bot.i18n import available_languages, texts_for
 from bot.store import new_token
 from bot.telegram_app.keyboards import (
+    AUTOMATIC,
     MorePress,
     alert_keyboard,
     answer_reply,
+    language_keyboard,
     more_data,
+    parse_language,
     parse_more,
     parse_unsubscribe,
     topic_key,
@@ -23,6 +27,7 @@ from bot.telegram_app.keyboards import (
 )
 
 MAX_CALLBACK_BYTES = 64
+EN = texts_for("en")
 
 
 def callback_data(keyboard) -> list[str]:
@@ -45,30 +50,30 @@ def five_quotes() -> Answer:
 
 
 def test_the_first_page_has_more_and_one_read_link_per_article() -> None:
-    reply = answer_reply(five_quotes(), "tok12345")
+    reply = answer_reply(five_quotes(), "tok12345", EN)
     assert reply.more
     assert callback_data(reply.keyboard) == ["more:tok12345:3"]
     assert urls(reply.keyboard) == ["https://news.example.com/1"]  # article 2 has no URL
 
 
 def test_the_last_page_has_no_more_button() -> None:
-    reply = answer_reply(five_quotes(), "tok12345", first=3)
+    reply = answer_reply(five_quotes(), "tok12345", EN, first=3)
     assert not reply.more and callback_data(reply.keyboard) == []
     assert urls(reply.keyboard) == ["https://news.example.com/3"]
 
 
 def test_no_token_no_more_button() -> None:
-    reply = answer_reply(five_quotes(), None)
+    reply = answer_reply(five_quotes(), None, EN)
     assert not reply.more and callback_data(reply.keyboard) == []
 
 
 def test_an_unanswered_question_has_no_keyboard() -> None:
-    reply = answer_reply(Answer("q", AnswerStatus.NO_MATCH), "tok12345")
+    reply = answer_reply(Answer("q", AnswerStatus.NO_MATCH), "tok12345", EN)
     assert reply.keyboard is None and not reply.more
 
 
 def test_read_labels_are_capped() -> None:
-    reply = answer_reply(answered(quote("Text.", title="Long title " * 20)), None)
+    reply = answer_reply(answered(quote("Text.", title="Long title " * 20)), None, EN)
     [[button]] = reply.keyboard.inline_keyboard
     assert button.text.startswith("Read: Long title") and len(button.text) <= 6 + 40
 
@@ -110,14 +115,14 @@ def test_forged_more_data_is_refused(data) -> None:
 
 def test_topic_buttons_fit_and_parse_back() -> None:
     topics = ["", "elections -trump", "é" * 100, "中国 " * 25]
-    keyboard = topics_keyboard(topics)
+    keyboard = topics_keyboard(topics, EN)
     data = callback_data(keyboard)
     assert len(data) == len(topics)
     assert all(len(d.encode()) <= MAX_CALLBACK_BYTES for d in data)
     assert [parse_unsubscribe(d) for d in data] == [topic_key(t) for t in topics]
     labels = [b.text for row in keyboard.inline_keyboard for b in row]
     assert labels[0] == "Remove every new article" and all(len(t) <= 60 for t in labels)
-    assert topics_keyboard([]) is None
+    assert topics_keyboard([], EN) is None
 
 
 @pytest.mark.parametrize("data", ["unsub:", "unsub:zz", "unsub:" + "a" * 13, "more:x:1", None])
@@ -127,14 +132,33 @@ def test_forged_unsubscribe_data_is_refused(data) -> None:
 
 @given(st.text(max_size=100))
 def test_any_topic_key_fits_in_callback_data(topic: str) -> None:
-    [data] = callback_data(topics_keyboard([topic]))
+    [data] = callback_data(topics_keyboard([topic], EN))
     assert len(data.encode()) <= MAX_CALLBACK_BYTES and parse_unsubscribe(data)
 
 
 def test_alert_keyboard() -> None:
     article = Article(id="1", title="T" * 500, text="x", url="https://news.example.com/1")
-    ask, read = alert_keyboard(article).inline_keyboard
+    ask, read = alert_keyboard(article, EN).inline_keyboard
     assert ask[0].switch_inline_query_current_chat == "T" * 199 + "…"
     assert read[0].url == "https://news.example.com/1"
-    no_link = alert_keyboard(Article(id="2", title="Short", text="x"))
+    no_link = alert_keyboard(Article(id="2", title="Short", text="x"), EN)
     assert len(no_link.inline_keyboard) == 1
+
+
+def test_language_buttons_fit_and_parse_back() -> None:
+    keyboard = language_keyboard("ru", texts_for("ru"))
+    data = callback_data(keyboard)
+    assert all(len(d.encode()) <= MAX_CALLBACK_BYTES for d in data)
+    assert [parse_language(d) for d in data] == [*available_languages(), AUTOMATIC]
+    labels = [b.text for row in keyboard.inline_keyboard for b in row]
+    assert labels.count("✓ Русский") == 1 and labels[-1] == "Язык Telegram"
+    assert language_keyboard(None, EN).inline_keyboard[-1][0].text == "✓ Telegram's language"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, "", "lang:", "lang:de", "lang:EN", "lang:en ", " lang:en", "lang:eng", "lang:autoo",
+     "lang:en:1", "unsub:en", "lang:" + "a" * 60],
+)  # fmt: skip
+def test_forged_language_data_is_refused(data) -> None:
+    assert parse_language(data) is None

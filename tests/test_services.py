@@ -12,6 +12,7 @@ from helpers import write_article
 
 from bot.commands import reload_text, stats_text
 from bot.config import Config
+from bot.i18n import texts_for
 from bot.services import ReloadOutcome, Retention, Services
 from bot.store import AlertCounts, QuestionCounts
 from bot.store.db import query
@@ -56,7 +57,7 @@ def test_stats_are_a_dataclass_the_front_ends_read(services: Services):
     assert (stats.articles, stats.passages) == (1, len(services.current_index()))
     assert stats.questions == QuestionCounts(1, 0, 1, 0)
     assert (stats.subscribers, stats.topics, stats.alerts) == (1, 1, AlertCounts())
-    text = stats_text(stats)
+    text = stats_text(stats, texts_for("en"))
     assert f"Articles: 1, passages: {stats.passages}" in text
     assert "Questions today: 1 answered, 0 unanswered" in text
     assert "Alerts: 0 sent, 0 pending, 0 failed" in text
@@ -80,7 +81,7 @@ def test_a_reload_whose_alerts_fail_is_one_outcome(config: Config, corpus_dir: P
     assert isinstance(outcome, ReloadOutcome) and outcome.alerts is None
     assert isinstance(outcome.alert_error, OSError) and outcome.queued == 0
     assert [a.title for a in outcome.report.added] == ["Harbour bridge opens"]  # it is live
-    text = reload_text(outcome)
+    text = reload_text(outcome, texts_for("en"))
     assert "Added 1" in text and "alerts could not be queued (disk I/O error)" in text
 
 
@@ -104,7 +105,7 @@ def test_reloading_is_true_while_a_reload_runs(services: Services):
     services.archive.manager.reload = slow
     before, during, outcome = asyncio.run(run())
     assert (before, during, services.reloading) == (False, True, False)
-    assert reload_text(outcome).startswith("No corpus file changed: 1 articles")
+    assert reload_text(outcome, texts_for("en")).startswith("No corpus file changed: 1 article,")
 
 
 def test_prune_keeps_what_the_retention_periods_say(services: Services):

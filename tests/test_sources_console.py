@@ -47,15 +47,15 @@ def test_console_feeds_and_links(server, corpus_dir, tmp_path):
         page = server.set("/news/1", article_page("Bridge opens", BODY), content_type="text/html")
         feed = server.set("/feed.xml", rss([Item("Bridge opens", page, guid="1")]))
         console.handle(f"/feed add {feed}")
-        assert out[-1].startswith("Following Test Wire.") and "1 article(s) archived" in out[-1]
+        assert out[-1].startswith("Following Test Wire.") and "1 article archived" in out[-1]
         console.handle("/feeds")
-        assert "1. Test Wire" in out[-1] and "1 article(s)" in out[-1]
+        assert "1. Test Wire" in out[-1] and "1 article" in out[-1]
         console.handle(f"/add {page}")
-        assert out[-1].startswith("Added: Bridge opens") and "2 paragraph(s)" in out[-1]
+        assert out[-1].startswith("Added: Bridge opens") and "2 paragraphs" in out[-1]
         console.handle("/add file:///etc/passwd")
         assert "only http and https" in out[-1]
         console.handle("/feed remove 1 --purge")
-        assert "Deleted its 1 article(s)" in out[-1]
+        assert "Deleted its 1 article" in out[-1]
         console.handle("/feed")
         assert out[-1].startswith("Usage: /feed add <url>")
         assert services.current_index().article_count == 2  # the seed and the link

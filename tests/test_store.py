@@ -439,6 +439,39 @@ def test_migrate_chat_onto_a_known_chat_merges(
     assert not any(c == 1 for c, _a, _s in outbox_rows(conn))
 
 
+# -- chats' languages ---------------------------------------------------------------------
+
+
+def test_a_chats_language_choice_and_its_subscribers_language(subs: SubscriptionStore):
+    assert subs.language(5) is None and subs.remembered_language(5) == ""
+    subs.subscribe(5, "", reader_language="ru")
+    assert subs.language(5) is None and subs.remembered_language(5) == "ru"
+    subs.subscribe(5, "budget")  # a reader whose Telegram sent no language: "ru" stays
+    assert subs.remembered_language(5) == "ru"
+    subs.set_language(5, "es")
+    assert subs.language(5) == "es" and subs.remembered_language(5) == "es"  # choice first
+    subs.set_language(6, "fa", chat_type="group", title="Readers")  # never subscribed
+    assert subs.chosen_languages() == {5: "es", 6: "fa"}
+    assert subs.topics(6) == [] and subs.count_subscribers() == 1
+    subs.set_language(5, None)  # back to each reader's Telegram language
+    assert subs.chosen_languages() == {6: "fa"} and subs.remembered_language(5) == "ru"
+
+
+def test_a_migrated_group_keeps_its_language(subs: SubscriptionStore, outbox: AlertOutbox):
+    subs.subscribe(-7, "", chat_type="group", reader_language="ar")
+    subs.set_language(-7, "fa")
+    assert subs.migrate_chat(-7, -1007)
+    assert subs.language(-1007) == "fa" and subs.chosen_languages() == {-1007: "fa"}
+    prime(outbox)
+    outbox.queue_new_articles([("a", "A")], lambda _: [-1007], now=NOW)
+    [row] = outbox.claim_batch(5, now=NOW)
+    assert (row.chat_id, row.language) == (-1007, "fa")  # the alert knows its language
+    subs.set_language(-1007, None)
+    outbox.queue_new_articles([("b", "B")], lambda _: [-1007], now=NOW)
+    [row] = outbox.claim_batch(5, now=NOW)
+    assert row.language == "ar"
+
+
 # -- activity ----------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from helpers import (
 from bot.commands import COMMANDS
 from bot.config import Config
 from bot.console import Console
+from bot.i18n import available_languages
 from bot.services import Services
 from bot.store import transaction
 from bot.telegram_app.keyboards import STALE_BUTTON, parse_more
@@ -363,7 +364,11 @@ async def test_start_help_latest_and_command_menu(bot_env):
     assert [c["command"] for c in api.get_commands()] == public
     admin_scope = {"type": "chat", "chat_id": ADMIN}
     assert [c["command"] for c in api.get_commands(admin_scope)] == [c.name for c in COMMANDS]
-    assert set(api.commands) == {("default", ""), (f"chat:{ADMIN}", "")}
+    # The same menus once per language the bot has (tests/test_i18n.py: their texts).
+    languages = ["", *available_languages()]
+    assert set(api.commands) == {
+        (scope, code) for scope in ("default", f"chat:{ADMIN}") for code in languages
+    }
 
 
 async def test_deep_link_start_answers_question(bot_env):

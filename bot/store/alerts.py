@@ -38,6 +38,7 @@ class OutboxRow:
     title: str
     attempts: int  # including the one just claimed
     silent: bool  # send with disable_notification
+    language: str = ""  # the chat's /language choice, else its subscriber's; "" unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +208,8 @@ class AlertOutbox:
         now = timestamp(now)
         with transaction(self._conn) as conn:
             rows = conn.execute(
-                "SELECT o.id, o.chat_id, o.article_id, a.title, o.attempts, c.silent"
+                "SELECT o.id, o.chat_id, o.article_id, a.title, o.attempts, c.silent,"
+                " COALESCE(c.language, c.reader_language, '') AS language"
                 " FROM alert_outbox AS o"
                 " JOIN chats AS c ON c.chat_id = o.chat_id"
                 " JOIN articles_seen AS a ON a.article_id = o.article_id"
@@ -230,6 +232,7 @@ class AlertOutbox:
                 title=row["title"],
                 attempts=row["attempts"] + 1,
                 silent=bool(row["silent"]),
+                language=row["language"],
             )
             for row in rows
         ]

@@ -270,6 +270,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX channel_posts_album ON channel_posts (chat_id, media_group_id);
         """,
     ),
+    (
+        "0006_chat_languages",
+        """
+        -- The language of the bot's texts in a chat (bot/i18n.py): chosen with /language
+        -- (NULL: follow each reader's Telegram language), and the Telegram language of whoever
+        -- last subscribed the chat, for alerts, which go out with no reader to ask.
+        ALTER TABLE chats ADD COLUMN language TEXT;
+        ALTER TABLE chats ADD COLUMN reader_language TEXT;
+        """,
+    ),
 ]
 
 

@@ -49,11 +49,14 @@ class SubscriptionStore:
         chat_type: str = "private",
         title: str = "",
         now: float | None = None,
+        reader_language: str = "",
     ) -> bool:
         """Subscribe a chat to a topic; return False if it already was.
 
         Subscribing is the chat's own request, so it also (re)activates the chat and refreshes
-        its type and title. Raises :class:`TopicTooLong` or :class:`TooManyTopics`.
+        its type and title, and remembers ``reader_language`` (the subscriber's Telegram
+        language, when given) for its alerts. Raises :class:`TopicTooLong` or
+        :class:`TooManyTopics`.
         """
         topic = normalise_topic(topic)
         if len(topic) > self.max_topic_length:
@@ -61,11 +64,13 @@ class SubscriptionStore:
         now = timestamp(now)
         with transaction(self._conn) as conn:
             conn.execute(
-                "INSERT INTO chats (chat_id, type, title, created_at) VALUES (?, ?, ?, ?)"
+                "INSERT INTO chats (chat_id, type, title, created_at, reader_language)"
+                " VALUES (?, ?, ?, ?, NULLIF(?, ''))"
                 " ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type,"
                 " title = excluded.title, active = 1,"
-                " deactivated_at = NULL, deactivated_reason = NULL",
-                (chat_id, chat_type, title, now),
+                " deactivated_at = NULL, deactivated_reason = NULL,"
+                " reader_language = COALESCE(excluded.reader_language, reader_language)",
+                (chat_id, chat_type, title, now, reader_language),
             )
             topics = {
                 row["topic"]
@@ -128,6 +133,44 @@ class SubscriptionStore:
     def is_silent(self, chat_id: int) -> bool:
         return self._flag(chat_id, "silent")
 
+    def set_language(
+        self,
+        chat_id: int,
+        language: str | None,
+        chat_type: str = "private",
+        title: str = "",
+        now: float | None = None,
+    ) -> None:
+        """The language the chat chose for the bot's texts (``/language``), or None to follow
+        each reader's Telegram language again. A chat that never subscribed gets its row."""
+        with transaction(self._conn) as conn:
+            conn.execute(
+                "INSERT INTO chats (chat_id, type, title, created_at, language)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET language = excluded.language",
+                (chat_id, chat_type, title, timestamp(now), language),
+            )
+
+    def language(self, chat_id: int) -> str | None:
+        """The chat's ``/language`` choice; None when it made none."""
+        rows = query(self._conn, "SELECT language FROM chats WHERE chat_id = ?", (chat_id,))
+        return rows[0][0] if rows else None
+
+    def chosen_languages(self) -> dict[int, str]:
+        """Every chat's ``/language`` choice (the chats that made one)."""
+        rows = query(self._conn, "SELECT chat_id, language FROM chats WHERE language IS NOT NULL")
+        return {row["chat_id"]: row["language"] for row in rows}
+
+    def remembered_language(self, chat_id: int) -> str:
+        """For what goes out with no reader to ask (alerts, admins' notices): the chat's
+        choice, else the Telegram language of whoever last subscribed it; "" if neither."""
+        rows = query(
+            self._conn,
+            "SELECT COALESCE(language, reader_language, '') FROM chats WHERE chat_id = ?",
+            (chat_id,),
+        )
+        return rows[0][0] if rows else ""
+
     def deactivate(self, chat_id: int, reason: str, now: float | None = None) -> bool:
         """The bot can no longer reach the chat: stop alerting it and skip its queued alerts.
 
@@ -170,9 +213,10 @@ class SubscriptionStore:
             for statement in (
                 "INSERT OR IGNORE INTO chats"
                 " (chat_id, type, title, active, silent, created_at,"
-                "  deactivated_at, deactivated_reason)"
+                "  deactivated_at, deactivated_reason, language, reader_language)"
                 " SELECT :new, type, title, active, silent, created_at,"
-                "  deactivated_at, deactivated_reason FROM chats WHERE chat_id = :old",
+                "  deactivated_at, deactivated_reason, language, reader_language"
+                " FROM chats WHERE chat_id = :old",
                 "INSERT OR IGNORE INTO subscriptions (chat_id, topic, created_at)"
                 " SELECT :new, topic, created_at FROM subscriptions WHERE chat_id = :old",
                 # Delivered under the old id: drop the new id's queued copy, the sent row moves.

@@ -6,12 +6,16 @@ something about the message: 403 or a vanished chat → the chat is deactivated;
 group → followed to its new id; any other 400 → failed. Everything else (429 flood control,
 network trouble, 5xx, an answer that is not even JSON) is transient: wait and try again,
 without using up the alert's attempts.
+
+An alert has no reader to ask for a language: it is sent in the chat's ``/language`` choice,
+else in the Telegram language of whoever subscribed the chat, else in ``BOT_LANGUAGE``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from telegram import Bot
@@ -27,6 +31,7 @@ from telegram.error import (
 
 from bot.alerts.delivery import Outcome, Send, SendResult
 from bot.articles.model import Article
+from bot.i18n import SOURCE_LANGUAGE, Texts, choose_texts
 from bot.search.index import SearchIndex
 from bot.store import OutboxRow
 from bot.telegram_app.context import BotData, Context
@@ -41,32 +46,35 @@ TOKEN_WAIT = 60.0  # the token was refused: an operator must act; alerts wait, n
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
 
 
-def alert_html(article: Article) -> str:
+def alert_html(article: Article, texts: Texts) -> str:
     lede = article.paragraphs[0] if article.text else ""
     if len(lede) > LEDE_CHARS:
         space = lede.rfind(" ", 0, LEDE_CHARS)
         lede = lede[: space if space > 0 else LEDE_CHARS] + "…"  # CJK text has no spaces
-    headline = source_line(article.title, article.url, article.source, article.date)
-    return f"🆕 {headline}\n\n{escape(lede)}"
+    headline = source_line(article.title, article.url, article.source, article.date, texts, "🆕 ")
+    return f"{headline}\n\n{escape(lede)}"
 
 
 def telegram_sender(
     bot: Bot,
     current_index: Callable[[], SearchIndex],
     transient_wait: float = TRANSIENT_WAIT,
+    default_language: str = SOURCE_LANGUAGE,
 ) -> Send:
-    """A ``Send`` for :class:`AlertDelivery` over ``bot``, rendering from the live index."""
+    """A ``Send`` for :class:`AlertDelivery` over ``bot``, rendering from the live index in
+    each chat's language (``default_language``: BOT_LANGUAGE)."""
 
     async def send(row: OutboxRow) -> SendResult:
         article = current_index().article(row.article_id)
         if article is None:  # removed from the corpus before its alert went out
             return SendResult(Outcome.FAILED, error="article no longer in the corpus")
+        texts = choose_texts(row.language or None, None, default_language)
         try:
             message = await bot.send_message(
                 row.chat_id,
-                alert_html(article),
+                alert_html(article, texts),
                 parse_mode=ParseMode.HTML,
-                reply_markup=alert_keyboard(article),
+                reply_markup=alert_keyboard(article, texts),
                 disable_notification=row.silent,
                 disable_web_page_preview=True,
             )
@@ -93,6 +101,18 @@ def _seconds(retry_after) -> float:
     return (
         retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
     )
+
+
+async def admin_texts(bot_data: BotData, admin_id: int) -> Texts:
+    """The texts for a notice to an admin, sent with no update to read a language from: the
+    admin's chat's choice, else the language they subscribed with, else BOT_LANGUAGE."""
+    services = bot_data.services
+    try:
+        language = await asyncio.to_thread(services.subscriptions.remembered_language, admin_id)
+    except sqlite3.Error as exc:
+        log.error("could not read an admin's language: %s", exc)
+        language = ""
+    return choose_texts(language or None, None, services.config.language)
 
 
 def deliver_soon(bot_data: BotData) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -21,8 +19,8 @@ from telegram.ext import (
 )
 
 from bot.alerts.delivery import AlertDelivery
-from bot.commands import COMMANDS
 from bot.config import Config
+from bot.i18n import available_languages
 from bot.services import Services
 from bot.telegram_app.alerts import (
     catch_up_alerts,
@@ -32,8 +30,17 @@ from bot.telegram_app.alerts import (
     telegram_sender,
 )
 from bot.telegram_app.context import CONTEXT_TYPES, BotData
-from bot.telegram_app.handlers import admin, channels, inline, questions, sources, subscriptions
-from bot.telegram_app.keyboards import MORE_PREFIX, UNSUBSCRIBE_PREFIX
+from bot.telegram_app.handlers import (
+    admin,
+    channels,
+    inline,
+    language,
+    questions,
+    sources,
+    subscriptions,
+)
+from bot.telegram_app.keyboards import LANGUAGE_PREFIX, MORE_PREFIX, UNSUBSCRIBE_PREFIX
+from bot.telegram_app.menus import set_command_menus
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +55,17 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     async def post_init(app: Application) -> None:
         s = services or await asyncio.to_thread(Services.open, config)
         bot_data: BotData = app.bot_data
-        bot_data.open(
-            s, AlertDelivery(s.outbox, s.subscriptions, telegram_sender(app.bot, s.current_index))
-        )
+        send = telegram_sender(app.bot, s.current_index, default_language=config.language)
+        bot_data.open(s, AlertDelivery(s.outbox, s.subscriptions, send))
         # Its own step, beside the first updates; it holds the reload lock from its first
         # step on, so a /reload or scan that comes in meanwhile waits for it.
         bot_data.catch_up = asyncio.create_task(catch_up_alerts(bot_data), name="catch-up-alerts")
-        await _set_commands(app, config)
+        if config.language not in available_languages():
+            log.warning(
+                "BOT_LANGUAGE=%s: the bot has no texts in it, English is their default",
+                config.language,
+            )
+        await set_command_menus(app.bot, config, bot_data.languages)
         jobs = app.job_queue
         jobs.run_repeating(drain_alerts_job, ALERT_DRAIN_INTERVAL, first=1.0, name="alerts")
         jobs.run_repeating(prune_job, 86400, first=60, name="retention")
@@ -96,6 +107,7 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     app.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe, block=False))
     app.add_handler(CommandHandler("subscriptions", subscriptions.on_subscriptions, block=False))
     app.add_handler(CommandHandler("silent", subscriptions.on_silent, block=False))
+    app.add_handler(CommandHandler("language", language.on_language, block=False))
     # A rebuild takes a while; questions keep being answered meanwhile.
     app.add_handler(CommandHandler("reload", admin.on_reload, block=False))
     app.add_handler(CommandHandler("stats", admin.on_stats, block=False))
@@ -110,6 +122,11 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     app.add_handler(
         CallbackQueryHandler(
             subscriptions.on_unsubscribe_button, pattern=rf"^{UNSUBSCRIBE_PREFIX}:", block=False
+        )
+    )
+    app.add_handler(
+        CallbackQueryHandler(
+            language.on_language_button, pattern=rf"^{LANGUAGE_PREFIX}:", block=False
         )
     )
     app.add_handler(CallbackQueryHandler(admin.on_unknown_button))
@@ -157,20 +174,3 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     )
     app.add_error_handler(admin.on_error)
     return app
-
-
-def command_menu(admin: bool) -> list[BotCommand]:
-    """Telegram's command menu: the public commands, or every command for an admin."""
-    return [BotCommand(c.name, c.description) for c in COMMANDS if admin or not c.admin]
-
-
-async def _set_commands(app: Application, config: Config) -> None:
-    """Public commands for everyone; admins see the admin commands too, in their own chat."""
-    try:
-        await app.bot.set_my_commands(command_menu(admin=False), scope=BotCommandScopeDefault())
-        for admin_id in config.admins:
-            await app.bot.set_my_commands(
-                command_menu(admin=True), scope=BotCommandScopeChat(admin_id)
-            )
-    except TelegramError as exc:  # e.g. an admin who never opened a chat with the bot
-        log.warning("could not set the command menu: %s", exc)

@@ -1,5 +1,6 @@
 """What handlers share, typed with PTB's ``ContextTypes``: :class:`BotData` is
-``context.bot_data``, :class:`ChatData` is ``context.chat_data``; plus admin checks."""
+``context.bot_data``, :class:`ChatData` is ``context.chat_data``; plus admin checks and the
+reader's texts."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable
 
-from telegram import Update
+from telegram import ChatMember, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.alerts.delivery import AlertDelivery
+from bot.articles.languages import language_code
+from bot.i18n import Texts, choose_texts
 from bot.services import Services
 from bot.store import StoredQuery
 
@@ -27,9 +31,13 @@ class BotData:
         # "More" questions whose answer is out but whose row is not written yet (the store
         # was busy): a press in that moment still finds its question.
         self.unsaved_queries: dict[str, StoredQuery] = {}
+        # Chats' /language choices, read once at start-up and kept in step by /language: a
+        # reply never waits for the store (a reload may be holding it) to know its language.
+        self.languages: dict[int, str] = {}
 
     def open(self, services: Services, delivery: AlertDelivery) -> None:
         self._services, self._delivery = services, delivery
+        self.languages = services.subscriptions.chosen_languages()
 
     async def stop_tasks(self) -> None:
         """Cancel the catch-up and the drain, and wait for them (idempotent). Alerts being
@@ -77,6 +85,51 @@ CONTEXT_TYPES = ContextTypes(bot_data=BotData, chat_data=ChatData)
 
 def services(context: Context) -> Services:
     return context.bot_data.services
+
+
+def reader_language(update: Update) -> str:
+    """The ISO 639-1 code of the reader's Telegram language ("" when Telegram sent none)."""
+    user = update.effective_user
+    return language_code(user.language_code or "") if user is not None else ""
+
+
+def chosen_language(update: Update, context: Context) -> str | None:
+    """The chat's ``/language`` choice, None when it made none."""
+    chat = update.effective_chat
+    return context.bot_data.languages.get(chat.id) if chat is not None else None
+
+
+def reader_texts(update: Update, context: Context) -> Texts:
+    """The texts for this update's reply: the chat's choice, else the reader's Telegram
+    language, else BOT_LANGUAGE, else English (:func:`bot.i18n.choose_texts`)."""
+    return choose_texts(
+        chosen_language(update, context),
+        reader_language(update),
+        services(context).config.language,
+    )
+
+
+async def may_change_chat(update: Update, context: Context, texts: Texts) -> bool:
+    """In groups only the group's admins may change its settings (alerts, language)."""
+    chat = update.effective_chat
+    if chat.type == ChatType.PRIVATE:
+        return True
+    message = update.message
+    if (
+        message is not None
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    ):
+        return True  # an anonymous admin, writing as the group itself
+    user = update.effective_user
+    if user is not None:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+        if member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER):
+            return True
+    await update.effective_message.reply_text(
+        texts.gettext("Only this group's admins can change its settings.")
+    )
+    return False
 
 
 def is_admin(update: Update, context: Context) -> bool:

@@ -3,7 +3,9 @@
 Callback data is ``<prefix>:<payload>``, well under Telegram's 64 bytes:
 
 * ``more:<token>:<quote>``: the next page of a stored question, from quote ``<quote>`` (≥ 1);
-* ``unsub:<key>``: remove the chat's topic whose :func:`topic_key` is ``<key>``.
+* ``unsub:<key>``: remove the chat's topic whose :func:`topic_key` is ``<key>``;
+* ``lang:<code>``: the chat's language for the bot's texts, one of
+  :func:`~bot.i18n.available_languages` (``lang:auto``: each reader's Telegram language).
 
 Anyone can send any callback data (a modified client), so parsing is strict: anything
 else is ``None`` and gets a short notice.
@@ -19,17 +21,22 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answers.model import Answer
 from bot.articles.model import Article
+from bot.i18n import N_, Texts, available_languages, texts_for
 from bot.telegram_app.render import answer_page, shorten, unanswered_html
 
 MORE_PREFIX = "more"
 UNSUBSCRIBE_PREFIX = "unsub"
+LANGUAGE_PREFIX = "lang"
+AUTOMATIC = "auto"  # the language payload that clears a chat's choice
 MAX_QUOTE_NUMBER = 9999  # far above any answer's quotes; bounds what a forged press may ask
 READ_LABEL_CHARS = 40
-REMOVE_LABEL_CHARS = 60
-STALE_BUTTON = "This button does not work here."  # the notice for any press not understood
+TOPIC_LABEL_CHARS = 50
+STALE_BUTTON = N_("This button does not work here.")  # the notice for any press not understood
+TRY_AGAIN = N_("Sorry, that did not work. Please try again.")  # the store failed meanwhile
 
 _MORE = re.compile(rf"{MORE_PREFIX}:([A-Za-z0-9_-]{{1,16}}):([1-9][0-9]{{0,3}})")
 _UNSUBSCRIBE = re.compile(rf"{UNSUBSCRIBE_PREFIX}:([0-9a-f]{{12}})")
+_LANGUAGE = re.compile(rf"{LANGUAGE_PREFIX}:([a-z]{{2}}|{AUTOMATIC})")
 
 
 # -- "More" --------------------------------------------------------------------------------
@@ -59,21 +66,33 @@ class Reply:
     more: bool = False  # has a "More" button, which works once its question is stored
 
 
-def answer_reply(answer: Answer, token: str | None, first: int = 0) -> Reply:
+def answer_reply(answer: Answer, token: str | None, texts: Texts, first: int = 0) -> Reply:
     """The page of ``answer`` from quote ``first``: a "More" button (with ``token``) when
     quotes are left, and a "Read" link per article shown."""
     if not answer.answered:
-        return Reply(unanswered_html(answer))
-    html, next_quote = answer_page(answer, first)
+        return Reply(unanswered_html(answer, texts))
+    html, next_quote = answer_page(answer, first, texts)
     more = token is not None and next_quote < len(answer.quotes)
     rows = []
     if more:
-        rows.append([InlineKeyboardButton("More ▸", callback_data=more_data(token, next_quote))])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    # TRANSLATORS: the button showing the next quotes; the arrow points onwards.
+                    texts.gettext("More ▸"),
+                    callback_data=more_data(token, next_quote),
+                )
+            ]
+        )
     links = {
         q.citation.url: q.citation.title for q in answer.quotes[first:next_quote] if q.citation.url
     }
     rows += [
-        [InlineKeyboardButton(f"Read: {shorten(title, READ_LABEL_CHARS)}", url=url)]
+        [
+            InlineKeyboardButton(
+                texts.gettext("Read: {title}", title=shorten(title, READ_LABEL_CHARS)), url=url
+            )
+        ]
         for url, title in links.items()
     ]
     return Reply(html, InlineKeyboardMarkup(rows) if rows else None, more)
@@ -94,16 +113,21 @@ def parse_unsubscribe(data: str | None) -> str | None:
     return match[1] if match else None
 
 
-def describe_topic(topic: str) -> str:
-    return "every new article" if topic == "" else f"“{topic}”"
+def describe_topic(topic: str, texts: Texts) -> str:
+    if topic == "":
+        return texts.gettext("every new article")
+    # TRANSLATORS: a topic the reader subscribed to, in the language's quotation marks.
+    return texts.gettext("“{topic}”", topic=topic)
 
 
-def topics_keyboard(topics: list[str]) -> InlineKeyboardMarkup | None:
+def topics_keyboard(topics: list[str], texts: Texts) -> InlineKeyboardMarkup | None:
     """One "Remove …" button per topic."""
     rows = [
         [
             InlineKeyboardButton(
-                shorten(f"Remove {describe_topic(t)}", REMOVE_LABEL_CHARS),
+                texts.gettext(
+                    "Remove {topic}", topic=describe_topic(shorten(t, TOPIC_LABEL_CHARS), texts)
+                ),
                 callback_data=f"{UNSUBSCRIBE_PREFIX}:{topic_key(t)}",
             )
         ]
@@ -112,18 +136,57 @@ def topics_keyboard(topics: list[str]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+# -- languages -----------------------------------------------------------------------------
+
+
+def language_choice(code: str) -> str | None:
+    """``code`` if the bot has that language or it is ``AUTOMATIC``, else None."""
+    return code if code == AUTOMATIC or code in available_languages() else None
+
+
+def parse_language(data: str | None) -> str | None:
+    """The choice of a ``lang:`` press (see :func:`language_choice`), or None."""
+    match = _LANGUAGE.fullmatch(data or "")
+    return language_choice(match[1]) if match else None
+
+
+def language_keyboard(chosen: str | None, texts: Texts) -> InlineKeyboardMarkup:
+    """One button per language, each in its own name, the chat's choice ticked; then the
+    button that goes back to each reader's Telegram language."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✓ " if code == chosen else "") + texts_for(code).name,
+                callback_data=f"{LANGUAGE_PREFIX}:{code}",
+            )
+        ]
+        for code in available_languages()
+    ]
+    automatic = texts.gettext("Telegram's language")
+    rows.append(
+        [
+            InlineKeyboardButton(
+                ("✓ " if chosen is None else "") + automatic,
+                callback_data=f"{LANGUAGE_PREFIX}:{AUTOMATIC}",
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
 # -- alerts --------------------------------------------------------------------------------
 
 
-def alert_keyboard(article: Article) -> InlineKeyboardMarkup:
+def alert_keyboard(article: Article, texts: Texts) -> InlineKeyboardMarkup:
     """ "Ask about this article" (inline query in the same chat), and a link when known."""
     rows = [
         [
             InlineKeyboardButton(
-                "Ask about this article", switch_inline_query_current_chat=shorten(article.title)
+                texts.gettext("Ask about this article"),
+                switch_inline_query_current_chat=shorten(article.title),
             )
         ]
     ]
     if article.url:
-        rows.append([InlineKeyboardButton("Read the article", url=article.url)])
+        rows.append([InlineKeyboardButton(texts.gettext("Read the article"), url=article.url)])
     return InlineKeyboardMarkup(rows)

@@ -56,6 +56,15 @@ NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_LANGUAGE_CODE_RE = re.compile(r"^(?:[a-z]{2})?$")  # ISO 639-1, or empty for every language
+
+
+def _language_code(params: Params) -> str:
+    """The ``language_code`` of the *MyCommands methods: a two-letter code or empty."""
+    code = params.str("language_code", "") or ""
+    if not _LANGUAGE_CODE_RE.match(code):
+        raise ApiError.bad_request("LANGUAGE_CODE_INVALID")
+    return code
 
 
 def scope_key(scope: dict | None) -> str:
@@ -280,18 +289,18 @@ class BotMethodsMixin:
             desc = cmd.get("description")
             if not isinstance(desc, str) or not 1 <= len(desc) <= 256:
                 raise ApiError.bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        key = (scope_key(params.json("scope")), params.str("language_code", "") or "")
+        key = (scope_key(params.json("scope")), _language_code(params))
         self.commands[key] = [
             {"command": c["command"], "description": c["description"]} for c in commands
         ]
         return True
 
     def _m_getmycommands(self, params: Params) -> list[dict]:
-        key = (scope_key(params.json("scope")), params.str("language_code", "") or "")
+        key = (scope_key(params.json("scope")), _language_code(params))
         return copy.deepcopy(self.commands.get(key, []))
 
     def _m_deletemycommands(self, params: Params) -> bool:
-        key = (scope_key(params.json("scope")), params.str("language_code", "") or "")
+        key = (scope_key(params.json("scope")), _language_code(params))
         self.commands.pop(key, None)
         return True
 

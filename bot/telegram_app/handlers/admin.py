@@ -12,24 +12,28 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.commands import reload_text, stats_text
+from bot.i18n import N_
 from bot.telegram_app.alerts import deliver_soon
-from bot.telegram_app.context import Context, is_admin, services, unless_unchanged
+from bot.telegram_app.context import Context, is_admin, reader_texts, services, unless_unchanged
 from bot.telegram_app.keyboards import STALE_BUTTON
 from bot.telegram_app.render import clip
 
 log = logging.getLogger(__name__)
 
-REFUSAL = "Sorry, only the newsroom's editors can use this command."
+REFUSAL = N_("Sorry, only the newsroom's editors can use this command.")
 PROGRESS_EVERY = 2.0  # seconds between progress edits of the status message
 
 
 async def on_reload(update: Update, context: Context) -> None:
+    texts = reader_texts(update, context)
     if not is_admin(update, context):
-        await update.effective_message.reply_text(REFUSAL)
+        await update.effective_message.reply_text(texts.gettext(REFUSAL))
         return
     s = services(context)
     status = await update.effective_message.reply_text(
-        "Reload queued behind another one…" if s.reloading else "Reloading the corpus…"
+        texts.gettext("Reload queued behind another one…")
+        if s.reloading
+        else texts.gettext("Reloading the corpus…")
     )
     loop = asyncio.get_running_loop()
     last_edit = time.monotonic()
@@ -40,16 +44,26 @@ async def on_reload(update: Update, context: Context) -> None:
         nonlocal last_edit
         if time.monotonic() - last_edit >= PROGRESS_EVERY and done < total:
             last_edit = time.monotonic()
-            edit = _edit(status, f"Reloading the corpus… {done}/{total} articles")
+            edit = _edit(
+                status,
+                texts.ngettext(
+                    "Reloading the corpus… {done}/{n} article",
+                    "Reloading the corpus… {done}/{n} articles",
+                    total,
+                    done=done,
+                ),
+            )
             progress_edits.append(asyncio.run_coroutine_threadsafe(edit, loop))
 
     outcome = None
     try:
         outcome = await s.reload(progress)
-        result = reload_text(outcome)
+        result = reload_text(outcome, texts)
     except Exception as exc:
         log.exception("reload failed")
-        result = f"Reload failed, the previous index stays in service: {exc}"
+        result = texts.gettext(
+            "Reload failed, the previous index stays in service: {error}", error=str(exc)
+        )
     # A late progress edit must not overwrite the result.
     for edit in progress_edits:
         edit.cancel()
@@ -64,17 +78,19 @@ async def _edit(message, text: str) -> None:
 
 
 async def on_stats(update: Update, context: Context) -> None:
+    texts = reader_texts(update, context)
     if not is_admin(update, context):
-        await update.effective_message.reply_text(REFUSAL)
+        await update.effective_message.reply_text(texts.gettext(REFUSAL))
         return
     stats = await asyncio.to_thread(services(context).stats)
-    await update.effective_message.reply_text(stats_text(stats))
+    await update.effective_message.reply_text(stats_text(stats, texts))
 
 
 async def on_unknown_button(update: Update, context: Context) -> None:
     """A press no handler claims (an old button, forged data): answer it, so the button
     stops spinning, and say so."""
-    await update.callback_query.answer(STALE_BUTTON)
+    texts = reader_texts(update, context)
+    await update.callback_query.answer(texts.gettext(STALE_BUTTON))
 
 
 async def on_error(update: object, context: Context) -> None:

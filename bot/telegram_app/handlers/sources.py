@@ -4,13 +4,15 @@ feed polling job: thin adapters over ``bot.sources`` (``services.sources``)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 
 from telegram import Bot, Message, Update
 from telegram.error import TelegramError
 
+from bot.i18n import Texts
 from bot.sources.texts import (
     ADD_USAGE,
     FEED_USAGE,
@@ -20,8 +22,15 @@ from bot.sources.texts import (
     feeds_text,
     link_text,
 )
-from bot.telegram_app.alerts import deliver_soon
-from bot.telegram_app.context import BotData, Context, is_admin, services, unless_unchanged
+from bot.telegram_app.alerts import admin_texts, deliver_soon
+from bot.telegram_app.context import (
+    BotData,
+    Context,
+    is_admin,
+    reader_texts,
+    services,
+    unless_unchanged,
+)
 from bot.telegram_app.handlers.admin import REFUSAL
 from bot.telegram_app.render import clip
 
@@ -31,10 +40,10 @@ FEED_TICK = 1.0  # seconds between checks for due feeds (each feed has its own i
 BARE_LINK = re.compile(r"^\s*https?://\S+\s*$", re.IGNORECASE)
 
 
-async def _refused(update: Update, context: Context) -> bool:
+async def _refused(update: Update, context: Context, texts: Texts) -> bool:
     if is_admin(update, context):
         return False
-    await update.effective_message.reply_text(REFUSAL)
+    await update.effective_message.reply_text(texts.gettext(REFUSAL))
     return True
 
 
@@ -48,40 +57,43 @@ def _deliver_if_queued(context: Context, reload) -> None:
 
 
 async def on_feed(update: Update, context: Context) -> None:
-    if await _refused(update, context):
+    texts = reader_texts(update, context)
+    if await _refused(update, context, texts):
         return
     args = context.args or []
     action = args[0].casefold() if args else ""
     sources = services(context).sources
     message = update.effective_message
     if action == "add" and len(args) == 2:
-        status = await message.reply_text("Fetching the feed…")
+        status = await message.reply_text(texts.gettext("Fetching the feed…"))
         added = await sources.add_feed(args[1], added_by=update.effective_user.id)
-        await _edit(status, feed_added_text(added))
+        await _edit(status, feed_added_text(added, texts))
         _deliver_if_queued(context, added.reload)
     elif action == "remove" and len(args) in (2, 3) and args[2:] in ([], ["--purge"]):
         removed = await sources.remove_feed(args[1], purge=args[2:] == ["--purge"])
-        await message.reply_text(feed_removed_text(removed, args[1]))
+        await message.reply_text(feed_removed_text(removed, args[1], texts))
     elif not args:
         await on_feeds(update, context)
     else:
-        await message.reply_text(FEED_USAGE)
+        await message.reply_text(texts.gettext(FEED_USAGE))
 
 
 async def on_feeds(update: Update, context: Context) -> None:
-    if await _refused(update, context):
+    texts = reader_texts(update, context)
+    if await _refused(update, context, texts):
         return
     listing = await asyncio.to_thread(services(context).sources.listing)
     await update.effective_message.reply_text(
-        clip(feeds_text(listing)), disable_web_page_preview=True
+        clip(feeds_text(listing, texts)), disable_web_page_preview=True
     )
 
 
 async def on_add(update: Update, context: Context) -> None:
-    if await _refused(update, context):
+    texts = reader_texts(update, context)
+    if await _refused(update, context, texts):
         return
     if len(context.args or []) != 1:
-        await update.effective_message.reply_text(ADD_USAGE)
+        await update.effective_message.reply_text(texts.gettext(ADD_USAGE))
         return
     await _add_link(update, context, context.args[0])
 
@@ -93,9 +105,10 @@ async def on_private_link(update: Update, context: Context) -> None:
 
 
 async def _add_link(update: Update, context: Context, url: str) -> None:
-    status = await update.effective_message.reply_text("Fetching the article…")
+    texts = reader_texts(update, context)
+    status = await update.effective_message.reply_text(texts.gettext("Fetching the article…"))
     outcome = await services(context).sources.add_link(url)
-    await _edit(status, link_text(outcome))
+    await _edit(status, link_text(outcome, texts))
     _deliver_if_queued(context, outcome.reload)
 
 
@@ -124,7 +137,7 @@ class FeedPolling:
         if report.reload is not None and report.reload.queued:
             deliver_soon(bot_data)
         for poll in report.now_failing:
-            await notify_admins(bot, bot_data.services.config.admins, failing_text(poll))
+            await notify_admins(bot, bot_data, functools.partial(failing_text, poll))
 
     async def stop(self) -> None:
         if self.task is not None:
@@ -132,9 +145,11 @@ class FeedPolling:
             await asyncio.gather(self.task, return_exceptions=True)
 
 
-async def notify_admins(bot: Bot, admins: Iterable[int], text: str) -> None:
-    for admin in admins:
+async def notify_admins(bot: Bot, bot_data: BotData, text: Callable[[Texts], str]) -> None:
+    """Send ``text`` (made in each admin's language) to every admin."""
+    for admin in bot_data.services.config.admins:
         try:
-            await bot.send_message(admin, clip(text), disable_web_page_preview=True)
+            message = text(await admin_texts(bot_data, admin))
+            await bot.send_message(admin, clip(message), disable_web_page_preview=True)
         except TelegramError as exc:
             log.warning("could not notify admin %s: %s", admin, exc)
