@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 from bot.answers.render_text import render_answer
+from bot.archive import Archive
 from bot.config import Config, load_config
 from bot.errors import ConfigError, IndexDamaged
 from bot.search.lifecycle import IndexManager, ReloadReport
-from bot.services import Archive
 
 log = logging.getLogger("bot")
 

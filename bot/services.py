@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 from bot.alerts.queue import queue_alerts
 from bot.answers.engine import AnswerEngine
+from bot.archive import Archive
 from bot.config import Config
 from bot.search import bm25
 from bot.search.index import SearchIndex
-from bot.search.lifecycle import IndexManager, Progress, ReloadReport
+from bot.search.lifecycle import Progress, ReloadReport
 from bot.sources import Sources
 from bot.store import (
     ActivityLog,
@@ -34,36 +35,8 @@ from bot.store import (
     SubscriptionStore,
     open_database,
 )
-from bot.text.analysis import Analyzer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Archive:
-    """The corpus as served: the live index and the engine answering from it."""
-
-    manager: IndexManager
-    analyzer: Analyzer
-    engine: AnswerEngine = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.engine = AnswerEngine(self.current_index, self.analyzer)
-
-    @classmethod
-    def open(cls, config: Config, progress: Progress | None = None) -> tuple[Archive, ReloadReport]:
-        analyzer = Analyzer(default_language=config.language)
-        manager = IndexManager(config.corpus_dir, config.index_dir, analyzer)
-        report = manager.open(progress)
-        return cls(manager, analyzer), report
-
-    def current_index(self) -> SearchIndex:
-        """The index in service right now; the one way every reader reaches it (the engine,
-        the alert sender, /latest, /stats), so a reload's swap is seen everywhere at once."""
-        index = self.manager.index
-        if index is None:
-            raise RuntimeError("the archive is not open")
-        return index
 
 
 @dataclass(frozen=True, slots=True)

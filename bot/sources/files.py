@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.articles.normalise import clean_inline
+
 _BLOCK_START = re.compile(
     r"^(?:\s*(?:#{1,6}\s|[-*+]\s|\d{1,9}[.)]\s|>|```|~~~|\[[^\]]+\]:)|\s*(?:[-*_=]\s*){3,}$)"
 )
@@ -55,7 +57,9 @@ class ArticleDraft:
 
 
 def render_markdown(draft: ArticleDraft) -> str:
-    fields: dict[str, object] = {"title": draft.title}
+    # The reader normalises the title as it does every line (invisible characters go): a
+    # title that is nothing but those would read back empty, so it is written as "Untitled".
+    fields: dict[str, object] = {"title": clean_inline(draft.title) or "Untitled"}
     for name in ("date", "source", "url", "author", "language"):
         if value := getattr(draft, name):
             fields["lang" if name == "language" else name] = value
