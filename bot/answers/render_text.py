@@ -51,6 +51,18 @@ def quoted_text(
     return ("…" if quote.cut_before else "") + "".join(out) + ("…" if quote.cut_after else "")
 
 
+def reply_length(quotes: list[Quote]) -> int:
+    """Characters (UTF-16 code units, Telegram's unit) of ``quotes`` shown as one reply: each
+    quote with its ellipses, a line break and its citation line, a blank line between quotes.
+    Front ends may shorten titles, never lengthen them: this is what they show, or more."""
+    shown = sum(_utf16(quoted_text(q)) + 1 + _utf16(citation_line(q.citation)) for q in quotes)
+    return shown + 2 * max(len(quotes) - 1, 0)
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def render_answer(answer: Answer, mark: tuple[str, str] = ("", "")) -> str:
     if not answer.answered:
         lines = [STATUS_MESSAGES[answer.status]]
