@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.evaluation import evaluate_beir, load_beir
 from bot.search.bm25 import BM25Params
-from bot.search.index import build_index
+from bot.search.lifecycle import build_index
 from bot.text.analysis import Analyzer
 from bot.text.passages import PassageRules
 

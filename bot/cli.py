@@ -104,7 +104,7 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         corpus_config = Config(corpus_dir=args.corpus, data_dir=config.data_dir / "eval")
         archive, report = Archive.open(corpus_config, ProgressBar("indexing"))
         print(f"articles: {report.articles}, passages: {report.passages}")
-        results = evaluate_qa(archive.engine, load_qa(args.qa), args.reply_quotes)
+        results = evaluate_qa(archive.engine, load_qa(args.qa), args.reply_quotes, args.breakdown)
     for name, value in results.items():
         print(f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}")
     return 0
@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     ev.add_argument("--corpus", type=Path, help="corpus directory for --qa")
     ev.add_argument("--reply-quotes", type=int, default=3, help="quotes in the first reply")
+    ev.add_argument(
+        "--breakdown", action="store_true", help="--qa: also passage@1/3/10 (ranking alone)"
+    )
     return parser
 
 

@@ -95,7 +95,7 @@ class Console:
             self.write(self.texts.gettext("Ask a question first."))
             return
         if not answer.answered:
-            self.write(render_answer(answer))
+            self.write(render_answer(answer, texts=self.texts))
             return
         if self._shown >= len(answer.quotes):
             self.write(self.texts.gettext("No more quotes."))
@@ -104,7 +104,7 @@ class Console:
             answer.question, answer.status, answer.quotes[self._shown : self._shown + PAGE]
         )
         self._shown += PAGE
-        text = render_answer(page, self.mark)
+        text = render_answer(page, self.mark, self.texts)
         if self._shown < len(answer.quotes):
             left = len(answer.quotes) - self._shown
             text += "\n\n" + self.texts.ngettext(
@@ -114,7 +114,7 @@ class Console:
 
     def _latest(self) -> None:
         lines = [
-            f"- {source_text(a.title, a.source, a.date)}"
+            f"- {source_text(a.title, a.source, a.date, self.texts)}"
             for a in self.services.current_index().newest(8)
         ]
         self.write("\n".join(lines) or self.texts.gettext("No articles yet."))

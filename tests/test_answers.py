@@ -88,6 +88,16 @@ def test_question_is_answered_from_the_right_paragraph(
     check_quote_is_cut_from_the_article(answer, article)
 
 
+def test_the_answering_sentence_comes_first(archive: Archive, article: Article) -> None:
+    """The paragraph before names a "big data engineer" monitoring "data" twice; the answer
+    is the next paragraph, where the question's words stand together in its order."""
+    answer = ask(archive, "What does big data monitor?")
+    first = answer.quotes[0]
+    assert first.text.startswith("“Big data will usually monitor your clipboard")
+    assert first.citation.paragraph == paragraph_of(article, "Big data will usually monitor")
+    check_quote_is_cut_from_the_article(answer, article)
+
+
 @pytest.mark.parametrize(
     "question, expected",
     [

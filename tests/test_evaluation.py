@@ -11,10 +11,24 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import evaluate_beir, load_beir, mrr_at, ndcg_at, recall_at
+from bot.answers.engine import AnswerEngine
+from bot.articles.scan import read_corpus
+from bot.evaluation import (
+    evaluate_beir,
+    evaluate_qa,
+    load_beir,
+    load_qa,
+    mrr_at,
+    ndcg_at,
+    recall_at,
+    squad_normalise,
+)
+from bot.search.lifecycle import build_index
+from bot.text.analysis import Analyzer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCIFACT = (ROOT / ".." / "shared" / "data" / "scifact").resolve()
+NEWSQA = (ROOT / ".." / "shared" / "data" / "newsqa-dev").resolve()
 
 DOCS = [
     {
@@ -121,7 +135,7 @@ def test_eval_beir_command_prints_the_metrics(
     assert f"MRR@10: {2.5 / 3:.4f}" in out
 
 
-def test_eval_qa_command_prints_the_two_lines(tmp_path: Path) -> None:
+def test_eval_qa_command_reports_what_readers_get(tmp_path: Path) -> None:
     qa = tmp_path / "qa.jsonl"
     items = [
         {
@@ -129,13 +143,18 @@ def test_eval_qa_command_prints_the_two_lines(tmp_path: Path) -> None:
             "answers": ["feeding data directly to the Chinese Communist Party"],
         },
         {"question": "Who is Jin Chun?", "answers": ["FORMER big  data engineer"]},  # case, spaces
+        # Only SQuAD-normalised matching sees this one (article and comma dropped):
+        {
+            "question": "What did Pompeo accuse TikTok of?",
+            "answers": ["a Chinese Communist Party,"],
+        },
         {"question": "What is the capital of France?", "answers": ["Paris"]},
     ]
     qa.write_text("\n".join(json.dumps(i) for i in items) + "\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
     env["BOT_DATA_DIR"] = str(tmp_path / "data")
     result = subprocess.run(
-        [sys.executable, "bot.py", "eval", "--qa", str(qa), "--corpus", "corpus"],
+        [sys.executable, "bot.py", "eval", "--qa", str(qa), "--corpus", "corpus", "--breakdown"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -145,10 +164,29 @@ def test_eval_qa_command_prints_the_two_lines(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "answer in first quote: 0.6667" in lines
-    assert "answer in reply: 0.6667" in lines
-    assert "questions: 3" in lines
+    assert "answer in first quote: 0.5000" in lines
+    assert "answer in reply: 0.5000" in lines
+    assert "answer in first quote (SQuAD-normalised): 0.7500" in lines
+    assert "answer in reply (SQuAD-normalised): 0.7500" in lines
+    assert "no answer: 0.2500" in lines
+    assert "passage@1: 0.5000" in lines and "passage@10: 0.5000" in lines
+    chars = next(line for line in lines if line.startswith("mean quote characters: "))
+    assert 0 < float(chars.split(": ")[1]) <= 600
+    assert "questions: 4" in lines
     assert (tmp_path / "data" / "eval" / "index" / "CURRENT").is_file()
+
+
+@pytest.mark.parametrize(
+    "text, normalised",
+    [
+        ("The Chinese Communist Party.", "chinese communist party"),
+        ("  an   Apple, a day!", "apple day"),
+        ("“getting his chest waxed,”", "getting his chest waxed"),
+        ("Theatre", "theatre"),  # "the" only as a word
+    ],
+)
+def test_squad_normalisation(text: str, normalised: str) -> None:
+    assert squad_normalise(text) == normalised
 
 
 def test_eval_qa_needs_a_corpus(tmp_path: Path, capsys) -> None:
@@ -160,9 +198,25 @@ def test_eval_qa_needs_a_corpus(tmp_path: Path, capsys) -> None:
     assert "--qa needs --corpus" in capsys.readouterr().err
 
 
-# The defaults were chosen on SciFact's train queries only; on test they give 0.6934.
+# BM25 and the topic-search re-ranking were chosen on SciFact's train queries only; on test
+# they give 0.6997 (BM25 alone: 0.6934).
 def test_scifact_ndcg_at_10() -> None:
     if not (SCIFACT / "corpus.jsonl").is_file():
         pytest.skip(f"SciFact not found at {SCIFACT}")
     results = evaluate_beir(load_beir(SCIFACT, "test"))
-    assert results["nDCG@10"] >= 0.69, results
+    assert results["nDCG@10"] >= 0.699, results
+
+
+# The question ranking and quote rules were chosen on NewsQA dev: 0.4038 / 0.5249 / 187
+# characters (``benchmarks/tune_ranking.py --report``); the floors leave room for ties.
+def test_newsqa_answers_in_the_first_quote_and_reply() -> None:
+    if not (NEWSQA / "qa.jsonl").is_file():
+        pytest.skip(f"NewsQA dev not found at {NEWSQA}")
+    analyzer = Analyzer()
+    index = build_index(read_corpus(NEWSQA / "corpus").articles, analyzer)
+    engine = AnswerEngine(lambda: index, analyzer)
+    results = evaluate_qa(engine, load_qa(NEWSQA / "qa.jsonl"), 3)
+    assert results["answer in first quote"] >= 0.40, results
+    assert results["answer in reply"] >= 0.52, results
+    assert results["mean quote characters"] <= 320, results
+    assert results["longest first reply characters"] <= 1500, results

@@ -232,6 +232,10 @@ def test_the_console_speaks_bot_language(corpus_dir, tmp_path):
         assert "فرمان\u200cها:" in out[-1]
         console.handle("/more")
         assert out[-1] == "اول پرسشی بپرسید."
+        console.handle("TikTok")  # the answer's citation is in Persian too
+        assert "بند " in out[-1] and "۱۶ اوت ۲۰۲۰" in out[-1]
+        console.handle("")
+        assert out[-1].startswith("لطفاً پرسشی بنویسید")
         console.handle("/nope")
         assert out[-1] == f"فرمان ناشناخته: {FSI}/nope{PDI}. {LRI}/help{PDI} را امتحان کنید."
         console.handle("/subscribe")

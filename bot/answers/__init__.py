@@ -1,6 +1,14 @@
 """Answers: from a question to ranked quotes with citations, and their plain-text rendering."""
 
 from bot.answers.engine import AnswerEngine, AnswerSettings
-from bot.answers.model import Answer, AnswerStatus, Citation, Quote
+from bot.answers.model import Answer, AnswerStatus, AskContext, Citation, Quote
 
-__all__ = ["Answer", "AnswerEngine", "AnswerSettings", "AnswerStatus", "Citation", "Quote"]
+__all__ = [
+    "Answer",
+    "AnswerEngine",
+    "AnswerSettings",
+    "AnswerStatus",
+    "AskContext",
+    "Citation",
+    "Quote",
+]

@@ -18,6 +18,19 @@ class AnswerStatus(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class AskContext:
+    """What a question follows up, as a front end knows it.
+
+    ``previous_question``: the question of the answer being replied to; its terms count with
+    a lower weight (``AnswerSettings.context_weight``) beside the new question's own.
+    ``article_id``: answer from this article only ("Ask about this article").
+    """
+
+    previous_question: str = ""
+    article_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     article_id: str
     title: str

@@ -1,38 +1,31 @@
-"""Plain-text rendering of answers, for the command line and the local console chat."""
+"""Plain-text rendering of answers, for the command line and the local console chat, in
+the reader's language (a :class:`~bot.i18n.Texts`; English when none is given)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
-from bot.answers.model import Answer, AnswerStatus, Citation, Quote
-
-# What each unanswered status tells the reader; the Telegram front end reuses these.
-STATUS_MESSAGES = {
-    AnswerStatus.EMPTY: "Please type a question, e.g. “What did Pompeo accuse TikTok of?”",
-    AnswerStatus.TOO_LONG: (
-        "That question is too long. Please ask in fewer words (up to 1,000 characters)."
-    ),
-    AnswerStatus.NO_TERMS: (
-        "I could not find any searchable words in that. Try a question with names or topics."
-    ),
-    AnswerStatus.NO_MATCH: "Nothing in the articles answers this.",
-}
+from bot.answers.model import Answer, Citation, Quote
+from bot.commands import STATUS_MESSAGES  # what each unanswered status tells the reader
+from bot.i18n import Texts, texts_for
 
 
-def format_date(date: dt.date | None) -> str:
-    """ "16 Aug 2020", or "" for an undated article."""
-    return f"{date.day} {date:%b %Y}" if date else ""
+def format_date(date: dt.date | None, texts: Texts | None = None) -> str:
+    """ "16 Aug 2020" (as ``texts``' language writes it), or "" for an undated article."""
+    return (texts or texts_for("en")).date(date)
 
 
-def source_text(title: str, source: str, date: dt.date | None) -> str:
+def source_text(title: str, source: str, date: dt.date | None, texts: Texts | None = None) -> str:
     """ "Title · Source · 16 Aug 2020" (empty fields left out)."""
-    return " · ".join(p for p in (title, source, format_date(date)) if p)
+    return " · ".join(p for p in (title, source, format_date(date, texts)) if p)
 
 
-def citation_line(citation: Citation) -> str:
+def citation_line(citation: Citation, texts: Texts | None = None) -> str:
     """ "Title · Source · 16 Aug 2020 · ¶5"."""
-    return f"{source_text(citation.title, citation.source, citation.date)} · ¶{citation.paragraph}"
+    texts = texts or texts_for("en")
+    paragraph = texts.gettext("¶{number}", number=citation.paragraph)
+    return f"{source_text(citation.title, citation.source, citation.date, texts)} · {paragraph}"
 
 
 def quoted_text(
@@ -51,16 +44,32 @@ def quoted_text(
     return ("…" if quote.cut_before else "") + "".join(out) + ("…" if quote.cut_after else "")
 
 
-def render_answer(answer: Answer, mark: tuple[str, str] = ("", "")) -> str:
+def reply_length(quotes: list[Quote]) -> int:
+    """Characters (UTF-16 code units, Telegram's unit) of ``quotes`` shown as one reply: each
+    quote with its ellipses, a line break and its citation line, a blank line between quotes.
+    Front ends may shorten titles, never lengthen them: this is what they show, or more."""
+    shown = sum(_utf16(quoted_text(q)) + 1 + _utf16(citation_line(q.citation)) for q in quotes)
+    return shown + 2 * max(len(quotes) - 1, 0)
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def render_answer(
+    answer: Answer, mark: tuple[str, str] = ("", ""), texts: Texts | None = None
+) -> str:
+    texts = texts or texts_for("en")
     if not answer.answered:
-        lines = [STATUS_MESSAGES[answer.status]]
+        lines = [texts.gettext(STATUS_MESSAGES[answer.status])]
         if answer.related:
-            lines.append("Closest articles:")
-            lines += [f"  - {citation_line(c)}" for c in answer.related]
+            lines.append(texts.gettext("Closest articles:"))
+            lines += [f"  - {citation_line(c, texts)}" for c in answer.related]
         return "\n".join(lines)
     blocks = []
     for n, quote in enumerate(answer.quotes, start=1):
-        block = f"[{n}] “{quoted_text(quote, mark)}”\n    — {citation_line(quote.citation)}"
+        citation = citation_line(quote.citation, texts)
+        block = f"[{n}] “{quoted_text(quote, mark)}”\n    — {citation}"
         if quote.citation.url:
             block += f"\n    {quote.citation.url}"
         blocks.append(block)

@@ -253,6 +253,20 @@ class SearchIndex:
         segment = self.segments[ref.segment].segment
         return segment.article_id(int(segment.arrays.doc_art[ref.doc]))
 
+    def article_tokens(self, ref: PassageRef) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """``(title, body, start, end)``: the term keys (uint64) of the passage's article title
+        and of every token of its text in order, and where the passage's own tokens lie in
+        the body (``body[start:end]``). Slices of what indexing stored, for re-ranking
+        candidates by their article and their own terms without decoding anything."""
+        a = self.segments[ref.segment].segment.arrays
+        article = int(a.doc_art[ref.doc])
+        lo = int(a.sent_tokens[a.art_sentences[article]])
+        hi = int(a.sent_tokens[a.art_sentences[article + 1]])
+        start = int(a.sent_tokens[a.doc_first[ref.doc]]) - lo
+        end = int(a.sent_tokens[a.doc_last[ref.doc]]) - lo
+        title = a.title_terms[a.art_title[article] : a.art_title[article + 1]]
+        return a.term_hash[title], a.term_hash[a.tok_term[lo:hi]], start, end
+
     def passage_terms(self, ref: PassageRef) -> list[str]:
         """The passage's terms as strings, in order (title first): what BM25 counts."""
         segment = self.segments[ref.segment].segment
