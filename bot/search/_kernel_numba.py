@@ -24,7 +24,7 @@ from bot.search.bm25 import BM25Params, BoundBasis, SegmentPostings, frozen
 # each within (terms + 2) * 2**-24 of the exact sum; questions have at most ~200 terms, so
 # these margins cover any rounding. Only the selection uses them: scores are exact.
 _LOOSE = 1.0 - 1e-3  # a partial sum may round this much below its exact value
-_TIGHT = 1.0 + 1e-3  # or above it; and bounds are inflated by this much
+_TIGHT = 1.0 + 1e-3  # and a bound is inflated by this much
 
 
 @njit(cache=True, nogil=True)
@@ -76,16 +76,15 @@ def _kth_largest(values, count, k):
 
 
 @njit(cache=True, nogil=True)
-def _keep(touched, count, acc, seen, deleted, remaining, kth, floor, high):
+def _keep(touched, count, acc, seen, deleted, remaining, kth, floor):
     """Move the passages of ``touched[:count]`` that can still reach the top k (live, and
-    their score, at most ``high`` times their partial sum, plus what is left to add reaches
-    the k-th score and passes the floor) to the front, marked in ``seen``; the others leave
-    the running. Returns how many."""
+    their score plus what is left to add reaches the k-th partial score and passes the
+    floor) to the front, marked in ``seen``; the others leave the running. Returns how many."""
     limit = max(kth, floor)
     kept = 0
     for i in range(count):
         d = touched[i]
-        if not deleted[d] and acc[d] * high + remaining >= limit:
+        if not deleted[d] and acc[d] + remaining >= limit:
             touched[kept], touched[i] = d, touched[kept]
             seen[d] = True
             kept += 1
@@ -96,12 +95,9 @@ def _keep(touched, count, acc, seen, deleted, remaining, kth, floor, high):
 
 @njit(cache=True, nogil=True)
 def _search(
-    keys, idf, term_hash, term_docs, post_doc, post_tf, post_part, norm, deleted, term_bound,
-    low, high, k1, k, floor, acc, seen, touched, partial,
+    keys, idf, term_hash, term_docs, post_doc, post_tf, norm, deleted, term_bound, scale, k1, k,
+    floor, acc, seen, touched, partial, norm32,
 ):  # fmt: skip
-    """``post_part`` holds each posting's tf part at the segment's own average length; the
-    live archive's differs by a factor between ``low`` and ``high`` (``BoundBasis.range``):
-    partial sums are estimates in that space, turned into true bounds by those factors."""
     m = keys.shape[0]
     lo = np.zeros(m, np.int64)
     hi = np.zeros(m, np.int64)
@@ -117,17 +113,18 @@ def _search(
         lo[p], hi[p] = term_docs[t], term_docs[t + 1]
         if idf[p] < 0:
             negative = True  # partial sums are then no lower bounds: no pruning
-        else:
-            bound[p] = idf[p] * term_bound[t] * high * _TIGHT
+        elif scale > 0:
+            bound[p] = idf[p] * term_bound[t] * scale * _TIGHT
+        else:  # the stored bounds are for another k1 or b: the tf part is below k1 + 1
+            bound[p] = idf[p] * (k1 + 1) * _TIGHT
     order = np.argsort(hi - lo, kind="mergesort")  # rarest first
     remaining = 0.0
     for p in range(m):
         remaining += bound[p]
-    low_loose, high_tight = low * _LOOSE, high * _TIGHT
     count = 0  # passages seen: touched[:count]
     candidates = -1  # once pruning: touched[:candidates] may still make the top k
     attempts = 0
-    best = np.float32(0.0)  # the highest partial sum so far
+    best = np.float32(np.inf) if negative else np.float32(0.0)  # the highest partial score so far
     for r in range(m):
         p = order[r]
         length = hi[p] - lo[p]
@@ -139,7 +136,7 @@ def _search(
             and count >= k
             and 4 * length > count
             and attempts < 4
-            and remaining < best * low_loose
+            and remaining < best
         ):
             attempts += 1
             n = 0
@@ -149,13 +146,10 @@ def _search(
                     partial[n] = acc[d]
                     n += 1
             if n >= k:
-                kth = _kth_largest(partial, n, k) * low_loose  # the k-th true score is above
+                kth = _kth_largest(partial, n, k) * _LOOSE
                 if remaining < kth:  # an unseen passage can never reach the top k now
-                    candidates = _keep(
-                        touched, count, acc, seen, deleted, remaining, kth, floor, high_tight
-                    )
+                    candidates = _keep(touched, count, acc, seen, deleted, remaining, kth, floor)
         remaining -= bound[p]
-        w = np.float32(idf[p])
         if candidates < 0:
             if negative:
                 for j in range(lo[p], hi[p]):
@@ -164,13 +158,16 @@ def _search(
                         seen[d] = True
                         touched[count] = d
                         count += 1
-                    acc[d] += w * post_part[j]
-            else:  # weights are positive: a sum at 0 is a passage not seen yet
+                    acc[d] += _weight(idf[p], post_tf[j], norm[d], k1)
+            else:  # weights are positive: an accumulator at 0 is a passage not seen yet
+                w32 = np.float32(idf[p])
+                kk = np.float32(k1 + 1)
                 for j in range(lo[p], hi[p]):
                     d = post_doc[j]
                     touched[count] = d
                     count += acc[d] == 0.0
-                    a = acc[d] + w * post_part[j]
+                    tf = np.float32(post_tf[j])
+                    a = acc[d] + w32 * (tf * kk / (tf + norm32[d]))
                     acc[d] = a
                     if a > best:
                         best = a
@@ -180,37 +177,36 @@ def _search(
                 d = touched[i]
                 j = _find(post_doc, lo[p], hi[p], d)
                 if j < hi[p] and post_doc[j] == d:
-                    acc[d] += w * post_part[j]
+                    acc[d] += np.float32(_weight(idf[p], post_tf[j], norm[d], k1))
         else:  # many: one pass over the list, adding to those still in the running
+            w32 = np.float32(idf[p])
+            kk = np.float32(k1 + 1)
             for j in range(lo[p], hi[p]):
                 d = post_doc[j]
                 if seen[d]:
-                    acc[d] += w * post_part[j]
+                    tf = np.float32(post_tf[j])
+                    acc[d] += w32 * (tf * kk / (tf + norm32[d]))
         if candidates > k:
             for i in range(candidates):
                 partial[i] = acc[touched[i]]
-            kth = _kth_largest(partial, candidates, k) * low_loose
-            candidates = _keep(
-                touched, candidates, acc, seen, deleted, remaining, kth, floor, high_tight
-            )
+            kth = _kth_largest(partial, candidates, k) * _LOOSE
+            candidates = _keep(touched, candidates, acc, seen, deleted, remaining, kth, floor)
     pool = count if candidates < 0 else candidates
-    # The survivors: live, possibly above the floor and the k-th score. With a negative idf
-    # partial sums may cancel, so every live passage seen is scored exactly.
+    # The survivors: live, above the floor, within rounding of the k-th partial score.
     n = 0
     for i in range(pool):
         d = touched[i]
-        if not deleted[d] and (negative or acc[d] * high_tight > floor):
+        if not deleted[d] and (negative or acc[d] > floor * _LOOSE):
             partial[n] = acc[d]
             n += 1
-    cut = _kth_largest(partial, n, k) * low_loose if n >= k and not negative else -np.inf
+    # With a negative idf, float32 partial sums may cancel: every survivor is rescored.
+    cut = _kth_largest(partial, n, k) * _LOOSE if n >= k and not negative else -np.inf
     docs = np.empty(n, np.int32)
     scores = np.empty(n, np.float64)
     found = 0
     for i in range(pool):
         d = touched[i]
-        if deleted[d]:
-            continue
-        if not negative and (acc[d] * high_tight <= floor or acc[d] * high_tight < cut):
+        if deleted[d] or (not negative and (acc[d] <= floor * _LOOSE or acc[d] < cut)):
             continue
         score = 0.0
         for p in range(m):  # exact: question order, as rank-bm25 sums
@@ -227,8 +223,8 @@ def _search(
     docs, scores = docs[:found], scores[:found]
     by_doc = np.argsort(docs, kind="mergesort")
     docs, scores = docs[by_doc], scores[by_doc]
-    best_docs = np.argsort(-scores, kind="mergesort")[:k]  # stable: ties keep passage order
-    return docs[best_docs], scores[best_docs]
+    best = np.argsort(-scores, kind="mergesort")[:k]  # stable: ties keep passage order
+    return docs[best], scores[best]
 
 
 class _Scratch:
@@ -250,18 +246,12 @@ def top(
     k: int,
     threshold: float,
     scratch: _Scratch,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The kernel's answer, or None when the segment's stored tf parts were computed with
-    another k1 or b (the caller then uses the numpy kernel)."""
+) -> tuple[np.ndarray, np.ndarray]:
     p = postings
-    span = p.basis.range(params, avgdl)
-    if span is None:
-        return None
-    low, high = span
     return _search(
-        keys, idf, p.term_hash, p.term_docs, p.post_doc, p.post_tf, p.post_part, p.norm,
-        p.deleted, p.term_bound, low, high, params.k1, k, threshold, scratch.acc, scratch.seen,
-        scratch.touched, scratch.partial,
+        keys, idf, p.term_hash, p.term_docs, p.post_doc, p.post_tf, p.norm, p.deleted,
+        p.term_bound, p.basis.scale(params, avgdl), params.k1, k, threshold, scratch.acc,
+        scratch.seen, scratch.touched, scratch.partial, p.norm32,
     )  # fmt: skip
 
 
@@ -276,9 +266,9 @@ def warm() -> None:
         term_docs=frozen(np.array([0, 2, 3], np.int64)),
         post_doc=frozen(np.array([0, 1, 1], np.int32)),
         post_tf=frozen(np.array([1, 2, 1], np.int32)),
-        post_part=frozen(np.array([1.0, 1.2, 0.9], np.float32)),
         doc_len=frozen(np.array([3, 4], np.int32)),
         norm=frozen(np.array([1.1, 1.3])),
+        norm32=frozen(np.array([1.1, 1.3], np.float32)),
         deleted=frozen(np.zeros(2, np.bool_)),
         term_bound=frozen(np.array([1.5, 1.0])),
         basis=BoundBasis(1.2, 0.5, 3.5),

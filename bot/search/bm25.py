@@ -83,17 +83,15 @@ class BoundBasis:
     b: float
     avgdl: float
 
-    def range(self, params: BM25Params, avgdl: float) -> tuple[float, float] | None:
-        """Factors bracketing a stored tf part against today's: ``(low, high)``, or None
-        when the stored parts are for another k1 or b.
+    def scale(self, params: BM25Params, avgdl: float) -> float:
+        """Factor turning a stored bound into one valid now, or 0 if it cannot.
 
-        The tf part tf*(k1+1)/(tf + k1*(1-b) + (k1*b/avgdl)*len) grows with avgdl, and by at
-        most the ratio of the averages: a part computed at average length a0 is, now, between
-        min(1, r) and max(1, r) times itself, r = avgdl/a0, whatever the archive became."""
+        The tf part tf*(k1+1)/(tf + k1*(1-b) + (k1*b/avgdl)*len) grows as avgdl grows, by at
+        most the ratio of the averages: so a bound computed at average length a0 still holds,
+        times max(1, avgdl/a0), whatever the archive became since (with the same k1 and b)."""
         if (params.k1, params.b) != (self.k1, self.b) or self.avgdl <= 0:
-            return None
-        ratio = avgdl / self.avgdl
-        return min(1.0, ratio), max(1.0, ratio)
+            return 0.0
+        return max(1.0, avgdl / self.avgdl)
 
 
 @dataclass(slots=True)
@@ -104,9 +102,9 @@ class SegmentPostings:
     term_docs: np.ndarray  # int64 [terms + 1]: term t's postings are term_docs[t]:term_docs[t+1]
     post_doc: np.ndarray  # int32 passage numbers, ascending within a term
     post_tf: np.ndarray  # int32 term frequency in that passage
-    post_part: np.ndarray  # float32 tf part at the segment's average length (see basis)
     doc_len: np.ndarray  # int32 passage length in terms
     norm: np.ndarray  # float64 k1 * (1 - b + b * length / avgdl): the live archive's, per passage
+    norm32: np.ndarray  # the same in float32, for the numba kernel's candidate selection
     deleted: np.ndarray  # bool per passage: deleted passages never score
     term_bound: np.ndarray  # float64 per term: highest tf part of its weight (see basis)
     basis: BoundBasis
@@ -249,8 +247,4 @@ def top(
         terms = ScoredTerms(local_ids(postings.term_hash, keys), idf)
         return top_numpy(postings, terms, params, avgdl, k, threshold)
     scratch = _scratch_for(len(postings.doc_len), kernel.scratch)
-    found = kernel.top(postings, keys, idf, params, avgdl, k, threshold, scratch)
-    if found is None:  # stored for another k1/b: exact all the same, only slower
-        terms = ScoredTerms(local_ids(postings.term_hash, keys), idf)
-        return top_numpy(postings, terms, params, avgdl, k, threshold)
-    return found
+    return kernel.top(postings, keys, idf, params, avgdl, k, threshold, scratch)

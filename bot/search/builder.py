@@ -272,7 +272,7 @@ def finish_segment(
         part = tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl))
         term_bound = np.maximum.reduceat(part, term_docs[:-1])
     else:
-        part = term_bound = np.zeros(0, np.float64)
+        term_bound = np.zeros(0, np.float64)
     encoded = [t.encode("utf-8", "surrogatepass") for t in strings]
     return SegmentArrays(
         **{name: getattr(c, name) for name in ArticleColumns.__slots__},
@@ -284,7 +284,6 @@ def finish_segment(
         term_docs=term_docs,
         post_doc=post_doc,
         post_tf=post_tf,
-        post_part=part.astype(np.float32),
         term_bound=term_bound,
     ), {"bound_k1": k1, "bound_b": b, "bound_avgdl": avgdl}
 

@@ -42,7 +42,7 @@ from bot.search.bm25 import (
     local_ids,
 )
 
-FORMAT = 3
+FORMAT = 2
 
 
 @lru_cache(maxsize=65536)  # questions and topics repeat their words
@@ -94,9 +94,6 @@ class SegmentArrays:
     term_docs: np.ndarray  # int64 [T+1] ranges into the postings
     post_doc: np.ndarray  # int32 passage, ascending within a term
     post_tf: np.ndarray  # int32 term frequency
-    # float32 tf part of the weight, tf*(k1+1)/(tf + k1*(1-b+b*len/avgdl)), at the segment's
-    # own average length: the numba kernel's estimates (exact scores use post_tf)
-    post_part: np.ndarray
     # float64: the term's highest tf part of the weight, tf*(k1+1)/(tf + k1*(1-b+b*len/avgdl)),
     # with the k1, b and average length recorded in the manifest (for exact pruning bounds)
     term_bound: np.ndarray
@@ -242,8 +239,6 @@ class Segment:
         for name, offsets in ends.items():
             if len(offsets) and int(offsets[-1]) != len(getattr(a, name)):
                 raise IndexDamaged(f"segment {self.name}: {name} does not match its offsets")
-        if not len(a.post_doc) == len(a.post_tf) == len(a.post_part):
-            raise IndexDamaged(f"segment {self.name}: postings of unequal lengths")
 
     @property
     def size(self) -> int:
@@ -284,10 +279,11 @@ class Segment:
     def postings(self, deleted: np.ndarray, params: BM25Params, avgdl: float) -> SegmentPostings:
         """What the kernels read, with the length norms of an archive of average ``avgdl``."""
         a = self.arrays
+        norms = length_norms(a.doc_len, params, avgdl)
         return SegmentPostings(
-            *map(frozen, (a.term_hash, a.term_docs, a.post_doc, a.post_tf, a.post_part)),
-            frozen(a.doc_len),
-            frozen(length_norms(a.doc_len, params, avgdl)),
+            *map(frozen, (a.term_hash, a.term_docs, a.post_doc, a.post_tf, a.doc_len)),
+            frozen(norms),
+            frozen(norms.astype(np.float32)),
             frozen(np.asarray(deleted, bool)),
             frozen(a.term_bound),
             BoundBasis(
