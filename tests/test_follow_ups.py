@@ -6,6 +6,7 @@ archive's."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from helpers import (
     blockquotes,
     buttons,
     error_records,
+    eventually,
     reply_to,
     settle,
     write_article,
@@ -191,6 +193,20 @@ async def test_ask_about_on_an_answer_and_presses_that_resolve_to_nothing(
     scoped = await reply_to_message(api, USER, prompt, "Who opposed the stadium?")
     assert FISHERMEN in blockquotes(scoped)[0] and STADIUM not in scoped["text"]
 
+    # In a group the prompt names who pressed: a selective ForceReply opens their reply field.
+    api.send_group_message(GROUP, f"/ask {WHO_OPPOSED}", user_id=12)
+    [group_answer] = await api.wait_for_messages(GROUP, 1)
+    api.press_button(GROUP, group_answer["message_id"], asks["Ask about it"], user_id=12)
+    _, group_prompt = await api.wait_for_messages(GROUP, 2)
+    assert_accepted_html(group_prompt)
+    [mention] = [e for e in group_prompt["entities"] if e["type"] == "text_mention"]
+    assert mention["user"]["id"] == 12 and group_prompt["reply_markup"]["selective"] is True
+    api.send_group_message(
+        GROUP, WHO_OPPOSED, user_id=12, reply_to_message_id=group_prompt["message_id"]
+    )
+    *_, group_scoped = await api.wait_for_messages(GROUP, 3)
+    assert FISHERMEN in blockquotes(group_scoped)[0] and STADIUM not in group_scoped["text"]
+
     # Forged data, a well-formed key no button carried, an article gone from the archive.
     (town / "stadium.txt").unlink()
     status = await reply_to(api, 1, "/reload")
@@ -203,9 +219,30 @@ async def test_ask_about_on_an_answer_and_presses_that_resolve_to_nothing(
     }
     for data in presses:
         api.press_button(USER, answer["message_id"], data, check_keyboard=False)
-    await api.wait_for(lambda: len(api.callback_answers) == 1 + len(presses))
-    notices = sorted(a["text"] for a in api.callback_answers[1:])
+    await api.wait_for(lambda: len(api.callback_answers) == 2 + len(presses))
+    notices = sorted(a["text"] for a in api.callback_answers[2:])
     assert notices == sorted(presses.values())  # pressed at once, answered in any order
     await all_handled(api)
     assert len(api.sent_messages(USER)) == before  # no prompt for any of them
     assert not error_records(caplog)
+
+
+async def test_a_follow_up_is_answered_on_its_own_when_the_store_fails(
+    api, start_bot, town, caplog
+):
+    write_bridge(town)
+    app = await start_bot(corpus=town)
+    first = await reply_to(api, USER, ABOUT_THE_BRIDGE)
+    # Once its row is written, a follow-up looks it up in the store.
+    queries, unsaved = app.bot_data.services.queries, app.bot_data.unsaved_queries
+    await eventually(lambda: queries.for_message(USER, first["message_id"]))
+    await eventually(lambda: not unsaved.for_message(USER, first["message_id"]))
+
+    def broken(chat_id: int, message_id: int):
+        raise sqlite3.OperationalError("database is locked")
+
+    queries.for_message = broken
+    follow_up = await reply_to_message(api, USER, first, WHO_OPPOSED)
+    assert SHOP_OWNERS in blockquotes(follow_up)[0]  # as if asked alone
+    [logged] = error_records(caplog)
+    assert "could not read the question a follow-up replies to" in logged.getMessage()

@@ -170,7 +170,8 @@ class ArticleKeys:
     A key is written once per article per process: :meth:`claim` (on the event loop, before
     the button goes out) marks the ids this process has not registered yet and returns
     them; :meth:`save` then writes them (blocking), and a press in between already finds
-    them. A failed write forgets its ids again, so that the next claim retries.
+    them. A failed write forgets its ids again (:meth:`release`), so that the next claim
+    retries.
     """
 
     def __init__(self, conn: StoreConnection) -> None:
@@ -200,9 +201,14 @@ class ArticleKeys:
                     rows,
                 )
         except BaseException:
-            for key, _article_id, _now in rows:
-                self._known.pop(key, None)
+            self.release(a for _key, a, _now in rows)
             raise
+
+    def release(self, article_ids: Iterable[str]) -> None:
+        """Forget claims that will not be written (their buttons never went out, or the
+        write failed), so that the next claim makes them again."""
+        for article_id in article_ids:
+            self._known.pop(article_key(article_id), None)
 
     def register(self, article_ids: Iterable[str], now: float | None = None) -> None:
         """:meth:`claim` and :meth:`save` in one blocking call."""

@@ -63,7 +63,14 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     answer = services(context).engine.ask(question, ask_context)
     token = new_token()
     reply = answer_reply(answer, token, texts)
-    answer_id = await _send_or_edit(update, context, reply)
+    # Its "Ask about" buttons work from the moment they are out; the keys are written after.
+    keys = services(context).article_keys
+    new_keys = keys.claim(q.citation.article_id for q in answer.quotes)
+    try:
+        answer_id = await _send_or_edit(update, context, reply)
+    except BaseException:
+        keys.release(new_keys)
+        raise
     context.chat_data.remember_answer(message.message_id, answer_id)
     # A reply to this answer stays about the same article.
     row = StoredQuery(
@@ -71,7 +78,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     )
     context.bot_data.unsaved_queries.add(token, row)  # until written, "More" finds it here
     context.application.create_task(
-        keep_records(context, token, row, answer, reply, texts),
+        keep_records(context, token, row, answer, reply, new_keys, texts),
         update=update,
         name="keep-records",
     )
@@ -128,16 +135,18 @@ async def keep_records(
     row: StoredQuery,
     answer: Answer,
     reply: Reply,
+    new_keys: list[str],
     texts: Texts,
 ) -> None:
     """After the answer is out: store its question under ``token`` (held in
-    ``unsaved_queries`` meanwhile), register the keys of its articles' "Ask about" buttons,
-    then count the question. A "More" button whose question could not be stored is
-    removed; without the row, a reply to the answer is asked as a new question."""
+    ``unsaved_queries`` meanwhile), write the keys of its articles' "Ask about" buttons
+    that this process had not (``new_keys``, claimed meanwhile), then count the question.
+    A "More" button whose question could not be stored is removed; without the row, a
+    reply to the answer is asked as a new question."""
     s = services(context)
     if not await _store_query(context, token, row) and reply.more:
         await _drop_more_button(context, row, answer, texts)
-    await register_articles(context, [q.citation.article_id for q in answer.quotes])
+    await _save_article_keys(context, new_keys)
     try:
         await asyncio.to_thread(s.activity.record_question, row.chat_id, answer.answered)
     except sqlite3.Error as exc:
@@ -156,15 +165,13 @@ async def _store_query(context: Context, token: str, row: StoredQuery) -> bool:
         context.bot_data.unsaved_queries.discard(token)
 
 
-async def register_articles(context: Context, article_ids: list[str]) -> None:
-    """Make the "Ask about" keys of ``article_ids`` resolvable (written once per article per
-    process; a press before the write finds them in memory)."""
-    keys = services(context).article_keys
-    new = keys.claim(article_ids)
-    if not new:
+async def _save_article_keys(context: Context, claimed: list[str]) -> None:
+    """Write the "Ask about" keys this process has just claimed (a press before the write
+    finds them in memory); a failure is logged, and the next claim tries again."""
+    if not claimed:
         return
     try:
-        await asyncio.to_thread(keys.save, new)
+        await asyncio.to_thread(services(context).article_keys.save, claimed)
     except sqlite3.Error as exc:
         log.error("could not register article keys: %s", exc)
 
@@ -293,7 +300,8 @@ async def on_more(update: Update, context: Context) -> None:
         await _remove_buttons(query)
         return
     reply = answer_reply(answer, press.token, texts, press.first)
-    await register_articles(context, list(reply.asked_about))  # new after a reload, say
+    # Articles first shown on this page (new since a reload, say) get their keys too.
+    await _save_article_keys(context, services(context).article_keys.claim(reply.asked_about))
     await query.answer()
     await unless_unchanged(
         query.edit_message_text(
