@@ -23,6 +23,7 @@ from helpers import (
     write_article,
 )
 
+from bot.store import StoredQuery
 from bot.store.db import query
 from bot.telegram_app.handlers.questions import ARTICLE_GONE
 from bot.telegram_app.keyboards import STALE_BUTTON
@@ -109,7 +110,7 @@ async def press_ask(api, chat_id: int, message: dict, data: str) -> dict:
 
 async def test_a_reply_to_an_answer_is_asked_as_its_follow_up(api, start_bot, town, caplog):
     write_bridge(town)
-    await start_bot(corpus=town)
+    services = (await start_bot(corpus=town)).bot_data.services
     alone = await reply_to(api, USER, WHO_OPPOSED)
     assert SHOP_OWNERS in blockquotes(alone)[0]  # without context, the stadium's opponents
 
@@ -118,6 +119,9 @@ async def test_a_reply_to_an_answer_is_asked_as_its_follow_up(api, start_bot, to
     follow_up = await reply_to_message(api, USER, first, WHO_OPPOSED)
     assert_accepted_html(follow_up)
     assert FISHERMEN in blockquotes(follow_up)[0]
+    # Its row says what it followed, so that its "More" pages are asked the same way.
+    row = StoredQuery(USER, follow_up["message_id"], WHO_OPPOSED, None, ABOUT_THE_BRIDGE)
+    await eventually(lambda: services.queries.for_message(USER, follow_up["message_id"]) == row)
     # No words of its own to search for: the earlier question's are the ones asked.
     question = api.send_user_message(USER, "And when?", reply_to_message_id=first["message_id"])
     *_, when = await api.wait_for_messages(USER, 4)
@@ -172,6 +176,9 @@ async def test_ask_about_an_alerts_article_answers_from_it_only(api, start_bot, 
     assert_accepted_html(scoped)
     assert FISHERMEN in blockquotes(scoped)[0]
     assert BRIDGE in scoped["text"] and STADIUM not in scoped["text"]
+    [bridge] = [a for a in services.current_index().newest(10) if a.title == BRIDGE]
+    scoped_row = StoredQuery(USER, scoped["message_id"], WHO_OPPOSED, bridge.id, "")
+    await eventually(lambda: services.queries.for_message(USER, scoped["message_id"]) == scoped_row)
     # A reply to the scoped answer stays scoped.
     again = await reply_to_message(api, USER, scoped, "Who opposed the stadium?")
     assert BRIDGE in again["text"] and STADIUM not in again["text"]

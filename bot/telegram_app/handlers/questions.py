@@ -59,8 +59,9 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     message = update.effective_message
     texts = reader_texts(update, context)
     followed = await _followed_up(update, context)
-    ask_context = AskContext(followed.question, followed.article_id or "") if followed else None
-    answer = services(context).engine.ask(question, ask_context)
+    previous = followed.question if followed else ""
+    article_id = followed.article_id if followed else None
+    answer = services(context).engine.ask(question, AskContext(previous, article_id or ""))
     token = new_token()
     reply = answer_reply(answer, token, texts)
     # Its "Ask about" buttons work from the moment they are out; the keys are written after.
@@ -72,10 +73,8 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         keys.release(new_keys)
         raise
     context.chat_data.remember_answer(message.message_id, answer_id)
-    # A reply to this answer stays about the same article.
-    row = StoredQuery(
-        message.chat_id, answer_id, answer.question, followed.article_id if followed else None
-    )
+    # A reply to this answer stays about the same article, and "More" asks the same way.
+    row = StoredQuery(message.chat_id, answer_id, answer.question, article_id, previous)
     context.bot_data.unsaved_queries.add(token, row)  # until written, "More" finds it here
     context.application.create_task(
         keep_records(context, token, row, answer, reply, new_keys, texts),
