@@ -27,6 +27,7 @@ from bot.store import (
     ActivityLog,
     AlertCounts,
     AlertOutbox,
+    ArticleKeys,
     DataDirLock,
     QuestionCounts,
     QueueResult,
@@ -72,7 +73,7 @@ class ReloadOutcome:
 class Retention:
     """How long the bot keeps what it records (README, "Retention and privacy")."""
 
-    stored_query_days: float = 7  # questions behind "More" buttons (the text itself)
+    stored_query_days: float = 7  # questions of answers, for "More" and follow-ups (the text)
     question_log_days: float = 30  # one row per question: chat id, time, answered or not
     finished_alert_days: float = 90  # sent, failed and skipped rows of the alert outbox
 
@@ -99,6 +100,7 @@ class Services:
     outbox: AlertOutbox
     activity: ActivityLog
     queries: StoredQueries
+    article_keys: ArticleKeys
     dir_lock: DataDirLock
     sources: Sources
     retention: Retention = Retention()
@@ -133,6 +135,7 @@ class Services:
             outbox,
             ActivityLog(db),
             StoredQueries(db),
+            ArticleKeys(db),
             dir_lock,
             Sources.open(config, db, outbox),  # follows BOT_FEEDS; polled by the front end
         )

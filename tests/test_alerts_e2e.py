@@ -31,6 +31,7 @@ from bot.config import Config
 from bot.services import Services
 from bot.store import AlertCounts, AlertOutbox, SubscriptionStore, open_database
 from bot.telegram_app.alerts import telegram_sender
+from bot.telegram_app.keyboards import about_data
 
 ELECTION_TITLE = "Voters head to the polls as the election campaign ends"
 
@@ -119,8 +120,8 @@ async def test_new_article_alerts_matching_subscribers_once(bot_env, corpus_dir)
         assert "Test Wire" in alert["text"] and "2 May 2024" in alert["text"]
         assert "Voters head to the polls as the election campaign ends after weeks" in alert["text"]
         keyboard = [btn for row in alert["reply_markup"]["inline_keyboard"] for btn in row]
-        assert keyboard[0]["switch_inline_query_current_chat"] == ELECTION_TITLE
-        assert keyboard[1]["url"] == "https://news.example.com/election"
+        assert keyboard[0]["url"] == "https://news.example.com/election"
+        assert keyboard[1]["callback_data"] == about_data(services.current_index().newest(1)[0].id)
     assert alerts(api, c) == [] and alerts(api, d) == []
 
     # Nothing changed: nothing announced.

@@ -40,6 +40,7 @@ from bot.i18n import (
     texts_for,
 )
 from bot.telegram_app import keyboards
+from bot.telegram_app.handlers import questions
 
 TRANSLATED = [code for code in available_languages() if code != "en"]
 # Values a message may carry, as hostile as readers and articles make them: markup, an
@@ -49,6 +50,7 @@ COUNTS = (0, 1, 2, 3, 5, 11, 21, 100, 101, 1_000_000)
 CALLBACK_NOTICES = [  # answered to a button press: Telegram shows at most 200 characters
     keyboards.STALE_BUTTON,
     keyboards.TRY_AGAIN,
+    questions.ARTICLE_GONE,
     "This answer has expired. Please ask again.",
     "No more quotes.",
     "Removed.",

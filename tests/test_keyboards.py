@@ -11,14 +11,16 @@ from hypothesis import strategies as st
 from bot.answers.model import Answer, AnswerStatus
 from bot.articles.model import Article
 from bot.i18n import available_languages, texts_for
-from bot.store import new_token
+from bot.store import article_key, new_token
 from bot.telegram_app.keyboards import (
     AUTOMATIC,
     MorePress,
+    about_data,
     alert_keyboard,
     answer_reply,
     language_keyboard,
     more_data,
+    parse_about,
     parse_language,
     parse_more,
     parse_unsubscribe,
@@ -49,22 +51,39 @@ def five_quotes() -> Answer:
     )
 
 
-def test_the_first_page_has_more_and_one_read_link_per_article() -> None:
+def article_id(n: int) -> str:
+    return f"{n:016x}"  # as helpers.citation makes them
+
+
+def labels(row) -> list[str]:
+    return [b.text for b in row]
+
+
+def test_the_first_page_has_more_and_a_row_per_article() -> None:
     reply = answer_reply(five_quotes(), "tok12345", EN)
-    assert reply.more
-    assert callback_data(reply.keyboard) == ["more:tok12345:3"]
-    assert urls(reply.keyboard) == ["https://news.example.com/1"]  # article 2 has no URL
+    assert reply.more and reply.asked_about == (article_id(1), article_id(2))
+    more, first, second = reply.keyboard.inline_keyboard
+    assert labels(more) == ["More ▸"] and more[0].callback_data == "more:tok12345:3"
+    # Its link and its Ask button side by side; without a link, the Ask button names it.
+    assert labels(first) == ["Read: Title 1", "Ask about it"]
+    assert first[0].url == "https://news.example.com/1"
+    assert first[1].callback_data == about_data(article_id(1))
+    assert labels(second) == ["Ask about: Title 2"]
+    assert second[0].callback_data == about_data(article_id(2))
+    assert urls(reply.keyboard) == ["https://news.example.com/1"]
 
 
 def test_the_last_page_has_no_more_button() -> None:
     reply = answer_reply(five_quotes(), "tok12345", EN, first=3)
-    assert not reply.more and callback_data(reply.keyboard) == []
+    assert not reply.more and callback_data(reply.keyboard) == [about_data(article_id(3))]
     assert urls(reply.keyboard) == ["https://news.example.com/3"]
+    assert reply.asked_about == (article_id(3),)
 
 
 def test_no_token_no_more_button() -> None:
     reply = answer_reply(five_quotes(), None, EN)
-    assert not reply.more and callback_data(reply.keyboard) == []
+    assert not reply.more
+    assert callback_data(reply.keyboard) == [about_data(article_id(1)), about_data(article_id(2))]
 
 
 def test_an_unanswered_question_has_no_keyboard() -> None:
@@ -74,8 +93,11 @@ def test_an_unanswered_question_has_no_keyboard() -> None:
 
 def test_read_labels_are_capped() -> None:
     reply = answer_reply(answered(quote("Text.", title="Long title " * 20)), None, EN)
-    [[button]] = reply.keyboard.inline_keyboard
-    assert button.text.startswith("Read: Long title") and len(button.text) <= 6 + 40
+    [[read, _ask]] = reply.keyboard.inline_keyboard
+    assert read.text.startswith("Read: Long title") and len(read.text) <= 6 + 40
+    no_link = answer_reply(answered(quote("Text.", title="Long title " * 20, url="")), None, EN)
+    [[ask]] = no_link.keyboard.inline_keyboard
+    assert ask.text.startswith("Ask about: Long title") and len(ask.text) <= 11 + 40
 
 
 def test_more_data_round_trips_and_fits() -> None:
@@ -138,11 +160,32 @@ def test_any_topic_key_fits_in_callback_data(topic: str) -> None:
 
 def test_alert_keyboard() -> None:
     article = Article(id="1", title="T" * 500, text="x", url="https://news.example.com/1")
-    ask, read = alert_keyboard(article, EN).inline_keyboard
-    assert ask[0].switch_inline_query_current_chat == "T" * 199 + "…"
-    assert read[0].url == "https://news.example.com/1"
-    no_link = alert_keyboard(Article(id="2", title="Short", text="x"), EN)
-    assert len(no_link.inline_keyboard) == 1
+    [[read, ask]] = alert_keyboard(article, EN).inline_keyboard
+    assert read.url == "https://news.example.com/1"
+    assert ask.text == "Ask about this article" and ask.callback_data == about_data("1")
+    [[only]] = alert_keyboard(Article(id="2", title="Short", text="x"), EN).inline_keyboard
+    assert only.callback_data == about_data("2")
+    # An alert whose article key could not be registered goes without the Ask button.
+    [[link]] = alert_keyboard(article, EN, ask=False).inline_keyboard
+    assert link.url == "https://news.example.com/1"
+    assert alert_keyboard(Article(id="2", title="Short", text="x"), EN, ask=False) is None
+
+
+@given(st.text(min_size=1, max_size=500))
+def test_any_article_id_fits_in_ask_data_and_parses_back(article: str) -> None:
+    data = about_data(article)
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES
+    assert parse_about(data) == article_key(article)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, "", "about:", "about:zz", "about:" + "a" * 15, "about:" + "a" * 17,
+     "about:" + "A" * 16, " about:" + "a" * 16, "about:" + "a" * 16 + "\n",
+     "about:" + "a" * 16 + ":1", "more:" + "a" * 16, "unsub:" + "a" * 12],
+)  # fmt: skip
+def test_forged_ask_data_is_refused(data) -> None:
+    assert parse_about(data) is None
 
 
 def test_language_buttons_fit_and_parse_back() -> None:

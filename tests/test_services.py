@@ -14,7 +14,7 @@ from bot.commands import reload_text, stats_text
 from bot.config import Config
 from bot.i18n import texts_for
 from bot.services import ReloadOutcome, Retention, Services
-from bot.store import AlertCounts, QuestionCounts
+from bot.store import AlertCounts, QuestionCounts, StoredQuery
 from bot.store.db import query
 
 DAY = 86400.0
@@ -115,7 +115,7 @@ def test_prune_keeps_what_the_retention_periods_say(services: Services):
     now = services.started_at
     for age in (40, 10):
         services.activity.record_question(7, answered=True, now=now - age * DAY)
-        services.queries.save(f"token{age:03d}", 7, age, "q", now=now - age * DAY)
+        services.queries.save(f"token{age:03d}", StoredQuery(7, age, "q"), now - age * DAY)
     report = services.prune(now=now)
     assert (report.stored_queries, report.question_log, report.finished_alerts) == (2, 1, 0)
     assert query(services.db, "SELECT COUNT(*) FROM question_log")[0][0] == 1

@@ -20,11 +20,13 @@ from bot.store import (
     ActivityLog,
     AlertCounts,
     AlertOutbox,
+    ArticleKeys,
     QuestionCounts,
     StoreConnection,
     StoredQueries,
     StoredQuery,
     SubscriptionStore,
+    article_key,
     migrate,
     new_token,
     normalise_topic,
@@ -529,6 +531,7 @@ def test_migration_0004_counts_the_questions_logged_before_it(db_path: Path):
         assert migrate(raw, up_to_0004) == ["0004_answer_tokens_and_daily_counts"]
         counts = ActivityLog(raw).question_counts(dt.date(2024, 3, 10))
         assert counts == QuestionCounts(1, 1, 2, 1)
+        migrate(raw)  # and the later ones leave the old row as it was
         assert StoredQueries(raw).load("oldtoken") == StoredQuery(1, None, "Who won?")
     finally:
         raw.close()
@@ -538,8 +541,8 @@ def test_stored_queries_round_trip_and_purge(db_path: Path, conn: StoreConnectio
     queries = StoredQueries(conn)
     old, new = new_token(), new_token()
     assert old != new and len(new) == 8
-    assert queries.save(old, 1, 10, "What did the council decide?", now=NOW - 8 * 86400)
-    assert queries.save(new, -100, 11, "Who won the vote?", now=NOW)
+    assert queries.save(old, StoredQuery(1, 10, "What did the council decide?"), NOW - 8 * 86400)
+    assert queries.save(new, StoredQuery(-100, 11, "Who won the vote?"), NOW)
     other = open_database(db_path)  # survives a restart
     try:
         assert StoredQueries(other).load(new) == StoredQuery(-100, 11, "Who won the vote?")
@@ -554,7 +557,7 @@ def test_stored_queries_round_trip_and_purge(db_path: Path, conn: StoreConnectio
 def test_a_stored_query_belongs_to_its_chat_and_message(conn: StoreConnection):
     queries = StoredQueries(conn)
     token = new_token()
-    queries.save(token, -100, 11, "Who won the vote?")
+    queries.save(token, StoredQuery(-100, 11, "Who won the vote?"))
     stored = queries.load(token)
     assert stored.belongs_to(-100, 11)
     assert not stored.belongs_to(-100, 12)  # another answer in the same chat
@@ -564,9 +567,83 @@ def test_a_stored_query_belongs_to_its_chat_and_message(conn: StoreConnection):
 
 def test_a_taken_stored_query_token_is_refused(conn: StoreConnection):
     queries = StoredQueries(conn)
-    assert queries.save("same", 1, 1, "q1")
-    assert not queries.save("same", 2, 2, "q2")
+    assert queries.save("same", StoredQuery(1, 1, "q1"))
+    assert not queries.save("same", StoredQuery(2, 2, "q2"))
     assert queries.load("same") == StoredQuery(1, 1, "q1")
+
+
+def test_for_message_finds_the_latest_question_of_a_bot_message(conn: StoreConnection):
+    queries = StoredQueries(conn)
+    scoped = StoredQuery(-100, 11, "Who opposed it?", "a1", "Who built the bridge?")
+    queries.save(new_token(), StoredQuery(-100, 11, "Who built the bridge?"), NOW)
+    queries.save(new_token(), scoped, NOW + 1)  # the question was edited: the answer too
+    queries.save(new_token(), StoredQuery(-100, 12, "", "a2"), NOW)  # an Ask prompt
+    assert queries.for_message(-100, 11) == scoped
+    assert queries.for_message(-100, 12) == StoredQuery(-100, 12, "", "a2")
+    assert queries.for_message(-100, 13) is None  # not an answer (/help, say)
+    assert queries.for_message(5, 11) is None  # the same message id in another chat
+    plan = " ".join(
+        row[-1]
+        for row in query(
+            conn,
+            "EXPLAIN QUERY PLAN SELECT * FROM stored_queries WHERE chat_id = 1 AND message_id = 2",
+        )
+    )
+    assert "stored_queries_message" in plan
+
+
+def test_migration_0007_keeps_earlier_stored_questions(db_path: Path):
+    db_path.parent.mkdir(parents=True)
+    raw = sqlite3.connect(db_path, factory=StoreConnection, isolation_level=None)
+    try:
+        raw.row_factory = sqlite3.Row
+        migrate(raw, [m for m in MIGRATIONS if m[0] < "0007"])
+        raw.execute(
+            "INSERT INTO stored_queries (id, chat_id, message_id, question, created_at)"
+            " VALUES ('oldtoken', 1, 5, 'Who won?', ?)",
+            (NOW,),
+        )
+        assert migrate(raw) == ["0007_follow_ups"]
+        assert StoredQueries(raw).for_message(1, 5) == StoredQuery(1, 5, "Who won?", None, "")
+    finally:
+        raw.close()
+
+
+def test_article_keys_resolve_after_a_restart(db_path: Path, conn: StoreConnection):
+    keys = ArticleKeys(conn)
+    long_id = "feeds/example/" + "x" * 300
+    assert keys.claim(["a1", long_id, "a1"]) == ["a1", long_id]
+    assert keys.article_for(article_key(long_id)) == long_id  # claimed: found before written
+    assert keys.claim(["a1"]) == []  # once per article per process
+    keys.save(["a1", long_id], NOW)
+    keys.register(["a1", "a2"], NOW)  # a1 is not written again
+    assert query(conn, "SELECT COUNT(*) FROM article_keys")[0][0] == 3
+    assert len(article_key(long_id)) == 16
+    other = open_database(db_path)
+    try:
+        restarted = ArticleKeys(other)
+        assert restarted.article_for(article_key(long_id)) == long_id
+        assert restarted.article_for(article_key("a2")) == "a2"
+        assert restarted.article_for(article_key("never offered")) is None
+        restarted.register(["a1"], NOW)  # a new process registers again: ignored
+        assert query(other, "SELECT COUNT(*) FROM article_keys")[0][0] == 3
+    finally:
+        other.close()
+
+
+def test_a_failed_article_key_write_is_retried_by_the_next_claim(conn: StoreConnection):
+    keys = ArticleKeys(conn)
+    new = keys.claim(["a1"])
+    conn.execute(  # any failure of the write (a full disk, say)
+        "CREATE TRIGGER refuse BEFORE INSERT ON article_keys BEGIN SELECT RAISE(ABORT, 'no'); END"
+    )
+    with pytest.raises(sqlite3.Error):
+        keys.save(new, NOW)
+    assert keys.article_for(article_key("a1")) is None  # not pretended to be there
+    conn.execute("DROP TRIGGER refuse")
+    assert keys.claim(["a1"]) == ["a1"]
+    keys.save(["a1"], NOW)
+    assert ArticleKeys(conn).article_for(article_key("a1")) == "a1"
 
 
 def test_pruning_finished_alerts_keeps_exactly_once(

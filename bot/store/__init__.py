@@ -1,11 +1,20 @@
 """The bot's own state in SQLite: subscriptions, the alert outbox, stored questions, counts,
-the live sources' state (feeds, their entries, channels), and the data directory's lock.
+article keys, the live sources' state (feeds, their entries, channels), and the data
+directory's lock.
 
 Core code: imports nothing from ``telegram``. Open one connection with :func:`open_database`
 (it applies migrations), hand it to the store classes, and close it on shutdown.
 """
 
-from .activity import ActivityLog, QuestionCounts, StoredQueries, StoredQuery, new_token
+from .activity import (
+    ActivityLog,
+    ArticleKeys,
+    QuestionCounts,
+    StoredQueries,
+    StoredQuery,
+    article_key,
+    new_token,
+)
 from .alerts import AlertCounts, AlertOutbox, OutboxRow, QueueResult
 from .channels import Channel, ChannelListing, ChannelPost, ChannelStore
 from .db import StoreConnection, migrate, open_database, transaction
@@ -17,6 +26,7 @@ __all__ = [
     "ActivityLog",
     "AlertCounts",
     "AlertOutbox",
+    "ArticleKeys",
     "Channel",
     "ChannelListing",
     "ChannelPost",
@@ -34,6 +44,7 @@ __all__ = [
     "StoredQueries",
     "StoredQuery",
     "SubscriptionStore",
+    "article_key",
     "migrate",
     "new_token",
     "normalise_topic",

@@ -1,19 +1,24 @@
-"""What readers asked: counts for /stats, and the questions behind "More" buttons.
+"""What readers asked: counts for /stats, the questions of the bot's answers (for their
+"More" buttons and follow-ups), and the keys of "Ask about this article" buttons.
 
 Retention: the daily counts (``question_days``) hold no chat id and are kept; the raw
 ``question_log`` rows (chat id, time, answered or not) and the stored questions are pruned
-after a period the caller chooses (``Services.retention``).
+after a period the caller chooses (``Services.retention``); article keys hold no reader's
+data and are kept.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .db import StoreConnection, query, timestamp, transaction
 
 _TOKEN_BYTES = 6  # 8 URL-safe characters: short in callback data, 2**48 values
+ARTICLE_KEY_CHARS = 16  # hex digits: 64 bits, so two article ids never share a key
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +76,15 @@ class ActivityLog:
 
 @dataclass(frozen=True, slots=True)
 class StoredQuery:
+    """The question one bot message answers (or prompts for: ``question`` ""), the article
+    it is scoped to (None: the whole archive), and the question it followed up ("" if none).
+    """
+
     chat_id: int
     message_id: int | None  # None for rows stored before answers were tied to messages
     question: str
+    article_id: str | None = None
+    previous_question: str = ""
 
     def belongs_to(self, chat_id: int, message_id: int) -> bool:
         """Whether a button pressed on ``message_id`` in ``chat_id`` may use this query."""
@@ -81,41 +92,60 @@ class StoredQuery:
 
 
 def new_token() -> str:
-    """A fresh "More" token (8 characters of ``[A-Za-z0-9_-]``)."""
+    """A fresh token for a stored question (8 characters of ``[A-Za-z0-9_-]``)."""
     return secrets.token_urlsafe(_TOKEN_BYTES)
 
 
 class StoredQueries:
-    """Questions kept on the server under a short token, so that a "More" button's callback
-    data stays within Telegram's 64 bytes and still works after a restart.
+    """The question behind each of the bot's answers, kept on the server under a short
+    token, so that a "More" button's callback data stays within Telegram's 64 bytes and
+    still works after a restart, and a reply to the answer can be asked as its follow-up
+    (:meth:`for_message`).
 
     The token is drawn first (:func:`new_token`) and goes out in the answer's button; the
     question is stored once the answer's message id is known, tying the token to it.
     """
 
+    _COLUMNS = "chat_id, message_id, question, article_id, previous_question"
+
     def __init__(self, conn: StoreConnection) -> None:
         self._conn = conn
 
-    def save(
-        self, token: str, chat_id: int, message_id: int, question: str, now: float | None = None
-    ) -> bool:
-        """Store the question under ``token``; False if the token is taken (the caller then
-        drops its button: 2**48 tokens make that all but impossible)."""
+    def save(self, token: str, row: StoredQuery, now: float | None = None) -> bool:
+        """Store ``row`` under ``token``; False if the token is taken (the caller then drops
+        its button: 2**48 tokens make that all but impossible)."""
         with transaction(self._conn) as conn:
             return bool(
                 conn.execute(
-                    "INSERT OR IGNORE INTO stored_queries"
-                    " (id, chat_id, message_id, question, created_at) VALUES (?, ?, ?, ?, ?)",
-                    (token, chat_id, message_id, question, timestamp(now)),
+                    f"INSERT OR IGNORE INTO stored_queries (id, {self._COLUMNS}, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        token,
+                        row.chat_id,
+                        row.message_id,
+                        row.question,
+                        row.article_id,
+                        row.previous_question,
+                        timestamp(now),
+                    ),
                 ).rowcount
             )
 
     def load(self, token: str) -> StoredQuery | None:
         """The stored question, or None if the token is unknown or was purged."""
         rows = query(
+            self._conn, f"SELECT {self._COLUMNS} FROM stored_queries WHERE id = ?", (token,)
+        )
+        return StoredQuery(*rows[0]) if rows else None
+
+    def for_message(self, chat_id: int, message_id: int) -> StoredQuery | None:
+        """The question the bot's message ``message_id`` answers, the latest one if the
+        question was edited; None for any other message (or one whose row was purged)."""
+        rows = query(
             self._conn,
-            "SELECT chat_id, message_id, question FROM stored_queries WHERE id = ?",
-            (token,),
+            f"SELECT {self._COLUMNS} FROM stored_queries WHERE chat_id = ? AND message_id = ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (chat_id, message_id),
         )
         return StoredQuery(*rows[0]) if rows else None
 
@@ -126,3 +156,68 @@ class StoredQueries:
             return conn.execute(
                 "DELETE FROM stored_queries WHERE created_at < ?", (cutoff,)
             ).rowcount
+
+
+def article_key(article_id: str) -> str:
+    """A short stand-in for an article id in callback data (ids may be long, callback data
+    holds 64 bytes): ``ARTICLE_KEY_CHARS`` hex digits of its SHA-1."""
+    return hashlib.sha1(article_id.encode()).hexdigest()[:ARTICLE_KEY_CHARS]
+
+
+class ArticleKeys:
+    """Which article an :func:`article_key` stands for.
+
+    A key is written once per article per process: :meth:`claim` (on the event loop, before
+    the button goes out) marks the ids this process has not registered yet and returns
+    them; :meth:`save` then writes them (blocking), and a press in between already finds
+    them. A failed write forgets its ids again (:meth:`release`), so that the next claim
+    retries.
+    """
+
+    def __init__(self, conn: StoreConnection) -> None:
+        self._conn = conn
+        self._known: dict[str, str] = {}  # key -> article id, claimed by this process
+
+    def claim(self, article_ids: Iterable[str]) -> list[str]:
+        """The ids among ``article_ids`` not claimed before, now claimed."""
+        new = []
+        for article_id in dict.fromkeys(article_ids):
+            key = article_key(article_id)
+            if key not in self._known:
+                self._known[key] = article_id
+                new.append(article_id)
+        return new
+
+    def save(self, article_ids: Iterable[str], now: float | None = None) -> None:
+        """Write the keys of ``article_ids`` (already there: nothing to do)."""
+        rows = [(article_key(a), a, timestamp(now)) for a in article_ids]
+        if not rows:
+            return
+        try:
+            with transaction(self._conn) as conn:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO article_keys (key, article_id, created_at)"
+                    " VALUES (?, ?, ?)",
+                    rows,
+                )
+        except BaseException:
+            self.release(a for _key, a, _now in rows)
+            raise
+
+    def release(self, article_ids: Iterable[str]) -> None:
+        """Forget claims that will not be written (their buttons never went out, or the
+        write failed), so that the next claim makes them again."""
+        for article_id in article_ids:
+            self._known.pop(article_key(article_id), None)
+
+    def register(self, article_ids: Iterable[str], now: float | None = None) -> None:
+        """:meth:`claim` and :meth:`save` in one blocking call."""
+        self.save(self.claim(article_ids), now)
+
+    def article_for(self, key: str) -> str | None:
+        """The article id ``key`` stands for, None if no button ever carried it."""
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        rows = query(self._conn, "SELECT article_id FROM article_keys WHERE key = ?", (key,))
+        return rows[0][0] if rows else None

@@ -280,6 +280,26 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE chats ADD COLUMN reader_language TEXT;
         """,
     ),
+    (
+        "0007_follow_ups",
+        """
+        -- Every answer's question is stored (not only those behind "More" buttons), so that
+        -- a reply to the answer is asked as its follow-up; article_id (NULL: the whole
+        -- archive) scopes answers and prompts of "Ask about this article"; previous_question
+        -- is the question a follow-up followed (its "More" pages are asked the same way).
+        ALTER TABLE stored_queries ADD COLUMN article_id TEXT;
+        ALTER TABLE stored_queries ADD COLUMN previous_question TEXT NOT NULL DEFAULT '';
+        CREATE INDEX stored_queries_message ON stored_queries (chat_id, message_id);
+        -- The short keys "Ask about this article" buttons carry (callback data holds 64
+        -- bytes, article ids may be longer): one row per article ever offered, kept for
+        -- good like articles_seen (no reader's data), so an old alert's button still works.
+        CREATE TABLE article_keys (
+            key        TEXT PRIMARY KEY CHECK (length(key) <= 16),
+            article_id TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        """,
+    ),
 ]
 
 

@@ -33,7 +33,7 @@ from bot.alerts.delivery import Outcome, Send, SendResult
 from bot.articles.model import Article
 from bot.i18n import SOURCE_LANGUAGE, Texts, choose_texts
 from bot.search.index import SearchIndex
-from bot.store import OutboxRow
+from bot.store import ArticleKeys, OutboxRow
 from bot.telegram_app.context import BotData, Context
 from bot.telegram_app.keyboards import alert_keyboard
 from bot.telegram_app.render import escape, source_line
@@ -60,21 +60,28 @@ def telegram_sender(
     current_index: Callable[[], SearchIndex],
     transient_wait: float = TRANSIENT_WAIT,
     default_language: str = SOURCE_LANGUAGE,
+    article_keys: ArticleKeys | None = None,
 ) -> Send:
     """A ``Send`` for :class:`AlertDelivery` over ``bot``, rendering from the live index in
-    each chat's language (``default_language``: BOT_LANGUAGE)."""
+    each chat's language (``default_language``: BOT_LANGUAGE).
+
+    Alerts carry "Ask about this article" when ``article_keys`` is given: its key is
+    registered with the first alert of the article this process sends, not once per
+    message (a fan-out is thousands); an alert whose key could not be written goes out
+    without the button."""
 
     async def send(row: OutboxRow) -> SendResult:
         article = current_index().article(row.article_id)
         if article is None:  # removed from the corpus before its alert went out
             return SendResult(Outcome.FAILED, error="article no longer in the corpus")
         texts = choose_texts(row.language or None, None, default_language)
+        askable = article_keys is not None and await _registered(article_keys, article.id)
         try:
             message = await bot.send_message(
                 row.chat_id,
                 alert_html(article, texts),
                 parse_mode=ParseMode.HTML,
-                reply_markup=alert_keyboard(article, texts),
+                reply_markup=alert_keyboard(article, texts, ask=askable),
                 disable_notification=row.silent,
                 disable_web_page_preview=True,
             )
@@ -95,6 +102,19 @@ def telegram_sender(
         return SendResult(Outcome.SENT, message_id=message.message_id)
 
     return send
+
+
+async def _registered(article_keys: ArticleKeys, article_id: str) -> bool:
+    """Whether the article's key is in the store (written now if this process had not)."""
+    new = article_keys.claim([article_id])
+    if not new:
+        return True
+    try:
+        await asyncio.to_thread(article_keys.save, new)
+    except sqlite3.Error as exc:
+        log.error("could not register an article key: %s", exc)
+        return False
+    return True
 
 
 def _seconds(retry_after) -> float:

@@ -39,7 +39,12 @@ from bot.telegram_app.handlers import (
     sources,
     subscriptions,
 )
-from bot.telegram_app.keyboards import LANGUAGE_PREFIX, MORE_PREFIX, UNSUBSCRIBE_PREFIX
+from bot.telegram_app.keyboards import (
+    ABOUT_PREFIX,
+    LANGUAGE_PREFIX,
+    MORE_PREFIX,
+    UNSUBSCRIBE_PREFIX,
+)
 from bot.telegram_app.menus import set_command_menus
 
 log = logging.getLogger(__name__)
@@ -55,7 +60,9 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     async def post_init(app: Application) -> None:
         s = services or await asyncio.to_thread(Services.open, config)
         bot_data: BotData = app.bot_data
-        send = telegram_sender(app.bot, s.current_index, default_language=config.language)
+        send = telegram_sender(
+            app.bot, s.current_index, default_language=config.language, article_keys=s.article_keys
+        )
         bot_data.open(s, AlertDelivery(s.outbox, s.subscriptions, send))
         # Its own step, beside the first updates; it holds the reload lock from its first
         # step on, so a /reload or scan that comes in meanwhile waits for it.
@@ -118,6 +125,9 @@ def build_application(config: Config, services: Services | None = None) -> Appli
     # 2. Buttons (callback data: bot.telegram_app.keyboards), then any other press.
     app.add_handler(
         CallbackQueryHandler(questions.on_more, pattern=rf"^{MORE_PREFIX}:", block=False)
+    )
+    app.add_handler(
+        CallbackQueryHandler(questions.on_about, pattern=rf"^{ABOUT_PREFIX}:", block=False)
     )
     app.add_handler(
         CallbackQueryHandler(

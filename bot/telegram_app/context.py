@@ -20,6 +20,31 @@ from bot.services import Services
 from bot.store import StoredQuery
 
 
+class UnsavedQueries:
+    """Stored questions whose message is out but whose row is not written yet (the store
+    was busy): a "More" press or a follow-up in that moment still finds them."""
+
+    def __init__(self) -> None:
+        self._by_token: dict[str, StoredQuery] = {}
+        self._by_message: dict[tuple[int, int | None], StoredQuery] = {}
+
+    def add(self, token: str, row: StoredQuery) -> None:
+        self._by_token[token] = row
+        self._by_message[row.chat_id, row.message_id] = row
+
+    def discard(self, token: str) -> None:
+        row = self._by_token.pop(token, None)
+        if row is not None and self._by_message.get((row.chat_id, row.message_id)) is row:
+            del self._by_message[row.chat_id, row.message_id]
+
+    def get(self, token: str) -> StoredQuery | None:
+        return self._by_token.get(token)
+
+    def for_message(self, chat_id: int, message_id: int) -> StoredQuery | None:
+        """The latest row for the bot's message ``message_id``, as the store's own lookup."""
+        return self._by_message.get((chat_id, message_id))
+
+
 class BotData:
     """Shared by every handler and job; filled in by ``post_init`` (:meth:`open`)."""
 
@@ -28,9 +53,7 @@ class BotData:
         self._delivery: AlertDelivery | None = None
         self.catch_up: asyncio.Task | None = None  # the start-up alert catch-up
         self.delivery_task: asyncio.Task | None = None  # the running drain of the outbox
-        # "More" questions whose answer is out but whose row is not written yet (the store
-        # was busy): a press in that moment still finds its question.
-        self.unsaved_queries: dict[str, StoredQuery] = {}
+        self.unsaved_queries = UnsavedQueries()
         # Chats' /language choices, read once at start-up and kept in step by /language: a
         # reply never waits for the store (a reload may be holding it) to know its language.
         self.languages: dict[int, str] = {}

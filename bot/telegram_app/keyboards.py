@@ -3,6 +3,9 @@
 Callback data is ``<prefix>:<payload>``, well under Telegram's 64 bytes:
 
 * ``more:<token>:<quote>``: the next page of a stored question, from quote ``<quote>`` (≥ 1);
+* ``about:<key>``: "Ask about this article" (alerts, and each article of an answer): the
+  article whose :func:`~bot.store.article_key` is ``<key>`` (16 hex digits), looked up in
+  the store's ``article_keys``, where the button's sender registered it;
 * ``unsub:<key>``: remove the chat's topic whose :func:`topic_key` is ``<key>``;
 * ``lang:<code>``: the chat's language for the bot's texts, one of
   :func:`~bot.i18n.available_languages` (``lang:auto``: each reader's Telegram language).
@@ -22,19 +25,23 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.answers.model import Answer
 from bot.articles.model import Article
 from bot.i18n import N_, Texts, available_languages, texts_for
+from bot.store import article_key
 from bot.telegram_app.render import answer_page, shorten, unanswered_html
 
 MORE_PREFIX = "more"
+ABOUT_PREFIX = "about"
 UNSUBSCRIBE_PREFIX = "unsub"
 LANGUAGE_PREFIX = "lang"
 AUTOMATIC = "auto"  # the language payload that clears a chat's choice
 MAX_QUOTE_NUMBER = 9999  # far above any answer's quotes; bounds what a forged press may ask
 READ_LABEL_CHARS = 40
+ASK_LABEL_CHARS = 40
 TOPIC_LABEL_CHARS = 50
 STALE_BUTTON = N_("This button does not work here.")  # the notice for any press not understood
 TRY_AGAIN = N_("Sorry, that did not work. Please try again.")  # the store failed meanwhile
 
 _MORE = re.compile(rf"{MORE_PREFIX}:([A-Za-z0-9_-]{{1,16}}):([1-9][0-9]{{0,3}})")
+_ABOUT = re.compile(rf"{ABOUT_PREFIX}:([0-9a-f]{{16}})")
 _UNSUBSCRIBE = re.compile(rf"{UNSUBSCRIBE_PREFIX}:([0-9a-f]{{12}})")
 _LANGUAGE = re.compile(rf"{LANGUAGE_PREFIX}:([a-z]{{2}}|{AUTOMATIC})")
 
@@ -64,11 +71,13 @@ class Reply:
     html: str
     keyboard: InlineKeyboardMarkup | None = None
     more: bool = False  # has a "More" button, which works once its question is stored
+    asked_about: tuple[str, ...] = ()  # ids of the articles with an "Ask about" button
 
 
 def answer_reply(answer: Answer, token: str | None, texts: Texts, first: int = 0) -> Reply:
     """The page of ``answer`` from quote ``first``: a "More" button (with ``token``) when
-    quotes are left, and a "Read" link per article shown."""
+    quotes are left, then a row per article shown: its "Read" link (when it has a URL) and
+    its "Ask about" button."""
     if not answer.answered:
         return Reply(unanswered_html(answer, texts))
     html, next_quote = answer_page(answer, first, texts)
@@ -84,18 +93,36 @@ def answer_reply(answer: Answer, token: str | None, texts: Texts, first: int = 0
                 )
             ]
         )
-    links = {
-        q.citation.url: q.citation.title for q in answer.quotes[first:next_quote] if q.citation.url
-    }
-    rows += [
-        [
-            InlineKeyboardButton(
-                texts.gettext("Read: {title}", title=shorten(title, READ_LABEL_CHARS)), url=url
-            )
-        ]
-        for url, title in links.items()
+    shown = {q.citation.article_id: q.citation for q in answer.quotes[first:next_quote]}
+    rows += [_article_row(c.article_id, c.title, c.url, texts) for c in shown.values()]
+    return Reply(html, InlineKeyboardMarkup(rows) if rows else None, more, tuple(shown))
+
+
+def _article_row(article_id: str, title: str, url: str, texts: Texts) -> list:
+    ask = about_data(article_id)
+    if not url:  # the Ask button alone must say which article it is about
+        label = texts.gettext("Ask about: {title}", title=shorten(title, ASK_LABEL_CHARS))
+        return [InlineKeyboardButton(label, callback_data=ask)]
+    return [
+        InlineKeyboardButton(
+            texts.gettext("Read: {title}", title=shorten(title, READ_LABEL_CHARS)), url=url
+        ),
+        # TRANSLATORS: beside "Read: <title>": ask a question answered from that article only.
+        InlineKeyboardButton(texts.gettext("Ask about it"), callback_data=ask),
     ]
-    return Reply(html, InlineKeyboardMarkup(rows) if rows else None, more)
+
+
+# -- "Ask about this article" --------------------------------------------------------------
+
+
+def about_data(article_id: str) -> str:
+    return f"{ABOUT_PREFIX}:{article_key(article_id)}"
+
+
+def parse_about(data: str | None) -> str | None:
+    """The article key of an ``about:`` press, or None."""
+    match = _ABOUT.fullmatch(data or "")
+    return match[1] if match else None
 
 
 # -- subscriptions -------------------------------------------------------------------------
@@ -177,16 +204,16 @@ def language_keyboard(chosen: str | None, texts: Texts) -> InlineKeyboardMarkup:
 # -- alerts --------------------------------------------------------------------------------
 
 
-def alert_keyboard(article: Article, texts: Texts) -> InlineKeyboardMarkup:
-    """ "Ask about this article" (inline query in the same chat), and a link when known."""
-    rows = [
-        [
-            InlineKeyboardButton(
-                texts.gettext("Ask about this article"),
-                switch_inline_query_current_chat=shorten(article.title),
-            )
-        ]
-    ]
+def alert_keyboard(article: Article, texts: Texts, ask: bool = True) -> InlineKeyboardMarkup | None:
+    """A link to the article when known, and "Ask about this article" (``ask``: when its
+    key could be registered)."""
+    row = []
     if article.url:
-        rows.append([InlineKeyboardButton(texts.gettext("Read the article"), url=article.url)])
-    return InlineKeyboardMarkup(rows)
+        row.append(InlineKeyboardButton(texts.gettext("Read the article"), url=article.url))
+    if ask:
+        row.append(
+            InlineKeyboardButton(
+                texts.gettext("Ask about this article"), callback_data=about_data(article.id)
+            )
+        )
+    return InlineKeyboardMarkup([row]) if row else None

@@ -1,8 +1,16 @@
-"""Readers' questions: private messages, /ask, replies in groups, edits, "More", deep links.
+"""Readers' questions: private messages, /ask, replies in groups, edits, "More", deep links,
+follow-ups and "Ask about this article".
 
-The answer goes out first; what is recorded about it (the question behind its "More"
-button, the count for /stats) is written afterwards, off the event loop, and a failure there
-(a full disk, a busy database) is logged and never reaches the reader.
+A message replying to one of the bot's answers is a follow-up: it is asked with the answered
+question as context (its terms count with a lower weight, ``AnswerSettings.context_weight``)
+and, if that answer was scoped to one article, about that article only. "Ask about this
+article" sends a prompt the reader replies to; the prompt's row carries the article, so the
+reply is scoped to it, and so are replies to that answer in turn.
+
+The answer goes out first; what is recorded about it (its question, for "More" and
+follow-ups; the keys of its articles' "Ask about" buttons; the count for /stats) is written
+afterwards, off the event loop, and a failure there (a full disk, a busy database) is logged
+and never reaches the reader.
 """
 
 from __future__ import annotations
@@ -13,13 +21,13 @@ import html
 import logging
 import sqlite3
 
-from telegram import Message, Update
-from telegram.constants import ParseMode
+from telegram import ForceReply, Message, Update
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.answers.model import Answer
+from bot.answers.model import Answer, AskContext
 from bot.commands import EXAMPLE_QUESTION, help_text
-from bot.i18n import Texts
+from bot.i18n import N_, Texts
 from bot.store import StoredQuery, new_token
 from bot.telegram_app.context import (
     Context,
@@ -28,32 +36,71 @@ from bot.telegram_app.context import (
     services,
     unless_unchanged,
 )
-from bot.telegram_app.keyboards import STALE_BUTTON, TRY_AGAIN, Reply, answer_reply, parse_more
-from bot.telegram_app.render import article_list
+from bot.telegram_app.keyboards import (
+    STALE_BUTTON,
+    TRY_AGAIN,
+    Reply,
+    answer_reply,
+    parse_about,
+    parse_more,
+)
+from bot.telegram_app.render import article_list, shorten
 
 log = logging.getLogger(__name__)
 
 LATEST = 8  # articles listed by /latest
+PROMPT_TITLE_CHARS = 80
+ARTICLE_GONE = N_("This article is no longer available.")  # an Ask press that resolves to none
 
 
 async def answer_question(update: Update, context: Context, question: str) -> None:
-    """Answer in the chat, or edit the earlier answer when the question was edited."""
+    """Answer in the chat (as a follow-up when the message replies to one of the bot's
+    answers), or edit the earlier answer when the question was edited."""
     message = update.effective_message
     texts = reader_texts(update, context)
-    answer = services(context).engine.ask(question)
-    token = new_token() if answer.answered else None
+    followed = await _followed_up(update, context)
+    previous = followed.question if followed else ""
+    article_id = followed.article_id if followed else None
+    answer = services(context).engine.ask(question, AskContext(previous, article_id or ""))
+    token = new_token()
     reply = answer_reply(answer, token, texts)
-    answer_id = await _send_or_edit(update, context, reply)
+    # Its "Ask about" buttons work from the moment they are out; the keys are written after.
+    keys = services(context).article_keys
+    new_keys = keys.claim(q.citation.article_id for q in answer.quotes)
+    try:
+        answer_id = await _send_or_edit(update, context, reply)
+    except BaseException:
+        keys.release(new_keys)
+        raise
     context.chat_data.remember_answer(message.message_id, answer_id)
-    more_token = token if reply.more else None
-    if more_token:  # until its row is written (the store may be busy), "More" finds it here
-        unsaved = StoredQuery(message.chat_id, answer_id, answer.question)
-        context.bot_data.unsaved_queries[more_token] = unsaved
+    # A reply to this answer stays about the same article, and "More" asks the same way.
+    row = StoredQuery(message.chat_id, answer_id, answer.question, article_id, previous)
+    context.bot_data.unsaved_queries.add(token, row)  # until written, "More" finds it here
     context.application.create_task(
-        keep_records(context, message.chat_id, answer_id, answer, more_token, texts),
+        keep_records(context, token, row, answer, reply, new_keys, texts),
         update=update,
         name="keep-records",
     )
+
+
+async def _followed_up(update: Update, context: Context) -> StoredQuery | None:
+    """The stored row of the bot's message this message replies to: an answer, or a prompt
+    of "Ask about this article". None for any other message, and when the store fails (the
+    question is then answered on its own)."""
+    message = update.effective_message
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    row = context.bot_data.unsaved_queries.for_message(message.chat_id, replied.message_id)
+    if row is not None:
+        return row
+    try:
+        return await asyncio.to_thread(
+            services(context).queries.for_message, message.chat_id, replied.message_id
+        )
+    except sqlite3.Error as exc:
+        log.error("could not read the question a follow-up replies to: %s", exc)
+        return None
 
 
 async def _send_or_edit(update: Update, context: Context, reply: Reply) -> int:
@@ -83,41 +130,60 @@ async def _send_or_edit(update: Update, context: Context, reply: Reply) -> int:
 
 async def keep_records(
     context: Context,
-    chat_id: int,
-    answer_id: int,
+    token: str,
+    row: StoredQuery,
     answer: Answer,
-    token: str | None,
+    reply: Reply,
+    new_keys: list[str],
     texts: Texts,
 ) -> None:
-    """After the answer is out: store the question behind its "More" button (``token``,
-    held in ``unsaved_queries`` meanwhile), then count the question. A "More" button whose
-    question could not be stored is removed."""
+    """After the answer is out: store its question under ``token`` (held in
+    ``unsaved_queries`` meanwhile), write the keys of its articles' "Ask about" buttons
+    that this process had not (``new_keys``, claimed meanwhile), then count the question.
+    A "More" button whose question could not be stored is removed; without the row, a
+    reply to the answer is asked as a new question."""
     s = services(context)
-    if token is not None:
-        try:
-            saved = await asyncio.to_thread(
-                s.queries.save, token, chat_id, answer_id, answer.question
-            )
-        except sqlite3.Error as exc:
-            log.error("could not store the question behind a More button: %s", exc)
-            saved = False
-        finally:
-            del context.bot_data.unsaved_queries[token]
-        if not saved:
-            await _drop_more_button(context, chat_id, answer_id, answer, texts)
+    if not await _store_query(context, token, row) and reply.more:
+        await _drop_more_button(context, row, answer, texts)
+    await _save_article_keys(context, new_keys)
     try:
-        await asyncio.to_thread(s.activity.record_question, chat_id, answer.answered)
+        await asyncio.to_thread(s.activity.record_question, row.chat_id, answer.answered)
     except sqlite3.Error as exc:
         log.error("could not count a question: %s", exc)
 
 
+async def _store_query(context: Context, token: str, row: StoredQuery) -> bool:
+    """Write ``row`` under ``token`` and take it out of ``unsaved_queries``; False (logged)
+    if it could not be written."""
+    try:
+        return await asyncio.to_thread(services(context).queries.save, token, row)
+    except sqlite3.Error as exc:
+        log.error("could not store the question of an answer: %s", exc)
+        return False
+    finally:
+        context.bot_data.unsaved_queries.discard(token)
+
+
+async def _save_article_keys(context: Context, claimed: list[str]) -> None:
+    """Write the "Ask about" keys this process has just claimed (a press before the write
+    finds them in memory); a failure is logged, and the next claim tries again."""
+    if not claimed:
+        return
+    try:
+        await asyncio.to_thread(services(context).article_keys.save, claimed)
+    except sqlite3.Error as exc:
+        log.error("could not register article keys: %s", exc)
+
+
 async def _drop_more_button(
-    context: Context, chat_id: int, answer_id: int, answer: Answer, texts: Texts
+    context: Context, row: StoredQuery, answer: Answer, texts: Texts
 ) -> None:
     try:
         await unless_unchanged(
             context.bot.edit_message_reply_markup(
-                chat_id, answer_id, reply_markup=answer_reply(answer, None, texts).keyboard
+                row.chat_id,
+                row.message_id,
+                reply_markup=answer_reply(answer, None, texts).keyboard,
             )
         )
     except TelegramError as exc:  # the answer was deleted meanwhile, say: nothing to fix
@@ -226,12 +292,15 @@ async def on_more(update: Update, context: Context) -> None:
     if not stored.belongs_to(message.chat_id, message.message_id):
         await query.answer(texts.gettext(STALE_BUTTON))
         return
-    answer = services(context).engine.ask(stored.question)
+    asked = AskContext(stored.previous_question, stored.article_id or "")
+    answer = services(context).engine.ask(stored.question, asked)
     if press.first >= len(answer.quotes):
         await query.answer(texts.gettext("No more quotes."))
         await _remove_buttons(query)
         return
     reply = answer_reply(answer, press.token, texts, press.first)
+    # Articles first shown on this page (new since a reload, say) get their keys too.
+    await _save_article_keys(context, services(context).article_keys.claim(reply.asked_about))
     await query.answer()
     await unless_unchanged(
         query.edit_message_text(
@@ -241,6 +310,51 @@ async def on_more(update: Update, context: Context) -> None:
             disable_web_page_preview=True,
         )
     )
+
+
+async def on_about(update: Update, context: Context) -> None:
+    """ "Ask about this article": a prompt the reader answers by replying to it; its row
+    scopes that reply to the article."""
+    query = update.callback_query
+    texts = reader_texts(update, context)
+    key = parse_about(query.data)
+    message = query.message
+    if key is None or not isinstance(message, Message):  # forged, or too old
+        await query.answer(texts.gettext(STALE_BUTTON))
+        return
+    s = services(context)
+    try:
+        article_id = await asyncio.to_thread(s.article_keys.article_for, key)
+    except sqlite3.Error as exc:
+        log.error("could not read an article key: %s", exc)
+        await query.answer(texts.gettext(TRY_AGAIN))
+        return
+    article = s.current_index().article(article_id) if article_id else None
+    if article is None:  # an unknown key, or the article left the archive
+        await query.answer(texts.gettext(ARTICLE_GONE))
+        return
+    await query.answer()
+    prompt_html = texts.html(
+        "Ask your question about “{title}”.", title=shorten(article.title, PROMPT_TITLE_CHARS)
+    )
+    user = update.effective_user
+    if message.chat.type != ChatType.PRIVATE and user is not None:
+        # ForceReply(selective) opens the reply field for users the message mentions.
+        prompt_html = f"{user.mention_html()}: {prompt_html}"
+    prompt = await context.bot.send_message(
+        message.chat_id,
+        prompt_html,
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(
+            selective=True,
+            # TRANSLATORS: shown in the reader's empty reply field (at most 64 characters).
+            input_field_placeholder=texts.gettext("Your question about this article"),
+        ),
+    )
+    token = new_token()
+    row = StoredQuery(message.chat_id, prompt.message_id, "", article.id)
+    context.bot_data.unsaved_queries.add(token, row)
+    await _store_query(context, token, row)
 
 
 async def _remove_buttons(query) -> None:
