@@ -195,17 +195,16 @@ def test_odd_questions_do_not_crash(archive: Archive, question: str) -> None:
     assert render_answer(answer)
 
 
-def test_at_most_two_quotes_per_article(archive: Archive, article: Article) -> None:
+def test_at_most_three_quotes_per_article(archive: Archive, article: Article) -> None:
     for question in ["TikTok", "China internet", "Liang wrote", "Chinese Communist Party"]:
         answer = ask(archive, question)
         assert answer.answered, question
-        assert len(answer.quotes) <= 2
+        assert len(answer.quotes) <= 3
         check_quote_is_cut_from_the_article(answer, article)
-        spans = [(q.start, q.end) for q in answer.quotes]
+        spans = sorted((q.start, q.end) for q in answer.quotes)
         assert len(set(spans)) == len(spans)
-        if len(spans) == 2:  # two quotes of one article never overlap
-            (a, b), (c, d) = spans
-            assert b <= c or d <= a
+        # quotes of one article never overlap
+        assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:], strict=False))
 
 
 @pytest.fixture(scope="module")

@@ -110,7 +110,7 @@ async def test_private_question_gets_quote_with_citation(bot_env, caplog):
 async def test_more_button_pages_in_place(api, start_bot, corpus_dir, caplog):
     add_tiktok_articles(corpus_dir)
     await start_bot()
-    first = await reply_to(api, USER, "TikTok ByteDance China")
+    first = await reply_to(api, USER, "TikTok sale ByteDance China")
     assert_accepted_html(first)
     more = more_buttons(first)
     assert len(more) == 1 and more[0].startswith("more:")
@@ -229,7 +229,7 @@ async def test_a_full_disk_never_keeps_the_answer_from_the_reader(
     with pytest.raises(sqlite3.OperationalError, match="full"):
         services.queries.save("abcdefgh", StoredQuery(USER, 1, "TikTok ByteDance China"))
 
-    answer = await reply_to(api, USER, "TikTok ByteDance China")
+    answer = await reply_to(api, USER, "TikTok sale ByteDance China")
     assert "<blockquote>" in answer["html"] and "ByteDance" in answer["text"]
     # Its question could not be stored: the More button goes, the Read links stay.
     await api.wait_for(lambda: answer["edits"] == 1)
