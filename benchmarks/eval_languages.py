@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from bot.config import Config
-from bot.evaluation import load_qa
+from bot.evaluation import contains_answer, load_qa
 from bot.services import Archive
 
 SETS = [
@@ -45,12 +45,6 @@ SETS = [
 ]
 
 
-def _contains(text: str, answers: list[str]) -> bool:
-    """As ``bot.evaluation`` compares: case-folded, whitespace collapsed."""
-    folded = " ".join(text.casefold().split())
-    return any(" ".join(a.casefold().split()) in folded for a in answers)
-
-
 def evaluate(archive: Archive, items: list[tuple[str, list[str]]], reply: int) -> dict[str, float]:
     first = in_reply = answered = 0
     lengths: list[int] = []
@@ -60,8 +54,8 @@ def evaluate(archive: Archive, items: list[tuple[str, list[str]]], reply: int) -
         quotes = archive.engine.ask(question).quotes[:reply]
         times.append(time.perf_counter() - started)
         answered += bool(quotes)
-        first += bool(quotes) and _contains(quotes[0].text, answers)
-        in_reply += any(_contains(q.text, answers) for q in quotes)
+        first += bool(quotes) and contains_answer(quotes[0].text, answers)
+        in_reply += any(contains_answer(q.text, answers) for q in quotes)
         lengths += [len(q.text) for q in quotes]
     n = max(len(items), 1)
     return {

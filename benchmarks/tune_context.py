@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.answers.engine import AnswerEngine, AnswerSettings
 from bot.answers.model import AskContext
-from bot.evaluation import _contains, load_qa
+from bot.evaluation import contains_answer, load_qa
 from bot.search import bm25
 from bot.search.lifecycle import IndexManager
 
@@ -50,8 +50,8 @@ def main() -> None:
         for previous, question, answers in pairs:
             context = AskContext(previous_question=previous) if weight else None
             quotes = engine.ask(question, context).quotes
-            first += bool(quotes) and _contains(quotes[0].text, answers)
-            reply += any(_contains(q.text, answers) for q in quotes[:3])
+            first += bool(quotes) and contains_answer(quotes[0].text, answers)
+            reply += any(contains_answer(q.text, answers) for q in quotes[:3])
         label = f"{weight:.2f}" if weight else "none"
         print(f"{label:>14}  {first / len(pairs):11.4f}  {reply / len(pairs):11.4f}")
     manager.close()

@@ -121,7 +121,7 @@ def load_qa(path: Path) -> list[tuple[str, list[str]]]:
     return [(r["question"], list(r["answers"])) for r in _jsonl(path)]
 
 
-def _contains(text: str, answers: list[str]) -> bool:
+def contains_answer(text: str, answers: list[str]) -> bool:
     """Case- and space-folded substring match."""
     folded = " ".join(text.casefold().split())
     return any(" ".join(a.casefold().split()) in folded for a in answers)
@@ -160,8 +160,8 @@ def evaluate_qa(
         ranking = engine.rank(question)
         quotes = engine.answer(ranking).quotes
         reply = quotes[:reply_quotes]
-        counts["answer in first quote"] += bool(quotes) and _contains(quotes[0].text, answers)
-        counts["answer in reply"] += any(_contains(q.text, answers) for q in reply)
+        counts["answer in first quote"] += bool(quotes) and contains_answer(quotes[0].text, answers)
+        counts["answer in reply"] += any(contains_answer(q.text, answers) for q in reply)
         counts["answer in first quote (SQuAD-normalised)"] += bool(quotes) and (
             _contains_normalised(quotes[0].text, answers)
         )
@@ -175,7 +175,7 @@ def evaluate_qa(
         if breakdown and ranking.index is not None:
             texts = [ranking.index.passage(c.ref).text for c in ranking.candidates[:10]]
             for k in (1, 3, 10):
-                counts[f"passage@{k}"] += any(_contains(t, answers) for t in texts[:k])
+                counts[f"passage@{k}"] += any(contains_answer(t, answers) for t in texts[:k])
     n = max(len(items), 1)
     results = {name: value / n for name, value in counts.items()}
     results["mean quote characters"] = sum(quote_chars) / max(len(quote_chars), 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -204,7 +205,7 @@ def test_at_most_three_quotes_per_article(archive: Archive, article: Article) ->
         spans = sorted((q.start, q.end) for q in answer.quotes)
         assert len(set(spans)) == len(spans)
         # quotes of one article never overlap
-        assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:], strict=False))
+        assert all(b <= c for (_, b), (c, _) in pairwise(spans))
 
 
 @pytest.fixture(scope="module")
