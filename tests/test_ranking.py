@@ -214,21 +214,34 @@ def test_a_neighbour_joins_when_it_scores_near_the_best() -> None:
         "vote after the council debated it. Lunch followed. Then came the weather report."
     )
     question = "How did the council vote on the harbour plan?"
-    together = quote_of(text, question, after=0.0)
+    together = quote_of(text, question, after=0.0, min_chars=0)
     assert together.text.count(".") == 2 and "Lunch" not in together.text
-    alone = quote_of(text, question, join=1.01, after=0.0)
+    alone = quote_of(text, question, join=1.01, after=0.0, min_chars=0)
     assert alone.text.count(".") == 1
-    following = quote_of(text, question, join=1.01)  # the sentence after the best joins
+    following = quote_of(text, question, join=1.01, min_chars=0)  # the sentence after joins
     assert following.text.count(".") == 2
 
 
-def test_quotes_keep_to_three_sentences_and_600_characters() -> None:
+def test_a_short_quote_takes_its_best_neighbour() -> None:
+    text = (
+        "The harbour plan passed. Nobody expected it. Lunch followed at noon, and it was long, "
+        "with speeches by everyone who had voted and by many who had not, until late. "
+        "Then came the weather report for the coast, and the tide tables for the week."
+    )
+    question = "Did the harbour plan pass?"
+    bare = quote_of(text, question, join=1.01, after=0.0, min_chars=0)
+    assert bare.text == "The harbour plan passed."
+    short = quote_of(text, question, join=1.01, after=0.0, min_chars=40)
+    assert short.text == "The harbour plan passed. Nobody expected it."
+
+
+def test_quotes_keep_to_three_sentences_and_500_characters() -> None:
     sentence = "The harbour plan was debated again by the council today."
     quote = quote_of(" ".join([sentence] * 8), "harbour plan council")
-    assert quote.text.count(".") <= 3 and len(quote.text) <= 600
+    assert quote.text.count(".") <= 3 and len(quote.text) <= 500
     long = "A " + "very " * 150 + "long sentence finally names the harbour plan at the end."
     quote = quote_of(long, "harbour plan")
-    assert len(quote.text) <= 600 and "harbour plan" in quote.text and quote.cut_before
+    assert len(quote.text) <= 500 and "harbour plan" in quote.text and quote.cut_before
 
 
 def test_the_first_reply_fits_1500_characters_with_its_citations() -> None:
