@@ -45,9 +45,17 @@ def paragraph_of(article: Article, sentence: str) -> int:
 
 
 def check_quote_is_cut_from_the_article(answer: Answer, article: Article) -> None:
+    """Each quote is article text from its cited paragraph on: that paragraph's, or (a short
+    one's) with the first sentence of the next."""
     for quote in answer.quotes:
         assert quote.text == article.text[quote.start : quote.end]
-        assert quote.text in article.paragraphs[quote.citation.paragraph - 1]
+        own, *following = quote.text.split("\n\n")
+        n = quote.citation.paragraph
+        assert own in article.paragraphs[n - 1]
+        if following:
+            (following,) = following
+            assert article.paragraphs[n - 1].endswith(own) and len(own) < 150
+            assert article.paragraphs[n].startswith(following)
 
 
 @pytest.mark.parametrize(

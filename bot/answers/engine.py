@@ -275,12 +275,16 @@ def _make_quote(
     passage = detail.passage
     article = passage.article
     start, end = span.start, span.end
+    spans, keys = detail.token_spans.tolist(), detail.token_keys.tolist()
+    paragraph_end = int(detail.sentences[-1][1])
+    if span.spills and detail.following is not None:
+        spans += detail.following.token_spans.tolist()
+        keys += detail.following.token_keys.tolist()
+        paragraph_end = detail.following.paragraph_end
     highlights = tuple(
         merge_spans(  # CJK bigrams overlap the characters they are made of
             (a - start, b - start)
-            for (a, b), key in zip(
-                detail.token_spans.tolist(), detail.token_keys.tolist(), strict=True
-            )
+            for (a, b), key in zip(spans, keys, strict=True)
             if key in weights and start <= a and b <= end
         )
     )
@@ -292,7 +296,7 @@ def _make_quote(
         start,
         end,
         cut_before=start > int(detail.sentences[0][0]),
-        cut_after=end < int(detail.sentences[-1][1]),
+        cut_after=end < paragraph_end,
     )
 
 

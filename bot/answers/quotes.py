@@ -17,7 +17,15 @@ often follows the sentence naming X), and any other neighbour in the paragraph j
 its score reaches ``join`` (0.2) of the best's, or while the quote is shorter than
 ``min_chars`` (150: a shorter quote lacks its context, and Chinese and Japanese sentences are
 often that short), within 3 sentences and ``max_chars`` (500) characters. A single sentence
-longer than that is cut to the 500 characters around its matched words.
+longer than that is cut to the 500 characters around its matched words. A quote still shorter
+than ``min_chars`` that ends its paragraph goes on with the next paragraph's first sentence
+(``_spill``): news writes paragraphs of one sentence, and the sentence after the one naming
+someone is often what they said. On NewsQA dev that moves the answer in the first quote from
+0.4050 to 0.4167 and in the first reply from 0.5420 to 0.5556, quotes from 185 to 230
+characters on average (``bot.py eval --qa``; at 120 characters: 0.4141 / 0.5510 / 215); the
+multilingual sets' Wikipedia paragraphs are long and barely move (TyDi en unchanged, JSQuAD ja
+0.905 / 0.935 → 0.906 / 0.934), the Norwegian news set gains (NorQuAD nb 0.609 / 0.769 →
+0.655 / 0.794). The quote is cited by the paragraph it starts in.
 
 What each rule is worth on NewsQA dev, the ranking fixed (``benchmarks/tune_ranking.py
 --report``; answer in the first quote / in the first reply / mean quote characters):
@@ -84,6 +92,7 @@ class QuoteSpan:
     end: int
     first: int
     last: int  # inclusive
+    spills: bool = False  # ends with the first sentence of the next paragraph
 
 
 def sentence_scores(detail: PassageDetail, terms: QuestionTerms, rules: QuoteRules) -> np.ndarray:
@@ -118,7 +127,7 @@ def choose_span(detail: PassageDetail, terms: QuestionTerms, rules: QuoteRules) 
     """The quote of a passage: its best sentence and the neighbours that earn their place."""
     spans = detail.sentences.tolist()
     if len(spans) <= rules.max_sentences and spans[-1][1] - spans[0][0] <= rules.whole:
-        return QuoteSpan(spans[0][0], spans[-1][1], 0, len(spans) - 1)
+        return _spill(detail, QuoteSpan(spans[0][0], spans[-1][1], 0, len(spans) - 1), rules)
     scores = sentence_scores(detail, terms, rules).tolist()
     own = range(detail.first, detail.last)
     best = max(own, key=lambda i: (scores[i], -i))
@@ -144,7 +153,22 @@ def choose_span(detail: PassageDetail, terms: QuestionTerms, rules: QuoteRules) 
     start, end = spans[lo][0], spans[hi][1]
     if end - start > rules.max_chars:  # one long sentence: the characters around its matches
         start, end = _window(detail, terms, start, end, rules.max_chars)
-    return QuoteSpan(start, end, lo, hi)
+    return _spill(detail, QuoteSpan(start, end, lo, hi), rules)
+
+
+def _spill(detail: PassageDetail, span: QuoteSpan, rules: QuoteRules) -> QuoteSpan:
+    """A quote shorter than ``min_chars`` that ends its paragraph takes the next paragraph's
+    first sentence (news writes many paragraphs of one sentence, and what follows the
+    sentence naming someone is often what they said), within ``max_chars``."""
+    following = detail.following
+    if (
+        span.last == len(detail.sentences) - 1
+        and span.end - span.start < rules.min_chars
+        and following is not None
+        and following.end - span.start <= rules.max_chars
+    ):
+        return QuoteSpan(span.start, following.end, span.first, span.last, spills=True)
+    return span
 
 
 def _window(

@@ -64,12 +64,26 @@ class Passage:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowingSentence:
+    """The first sentence of the paragraph after a passage's: its text span, its tokens' keys
+    and spans, and where that paragraph ends."""
+
+    start: int
+    end: int
+    token_keys: np.ndarray  # uint64
+    token_spans: np.ndarray  # int32 [x, 2]
+    paragraph_end: int
+
+
+@dataclass(frozen=True, slots=True)
 class PassageDetail:
     """What quoting needs of a passage: the sentences of its paragraph and their terms.
 
     ``sentences[i]`` is ``(start, end)`` in the article text; the passage's own sentences are
     ``first`` up to ``last`` (exclusive). The tokens of sentence ``i`` are
     ``token_keys[sentence_tokens[i]:sentence_tokens[i+1]]``, with their text spans.
+    ``following`` is the first sentence of the next paragraph (none after the article's last),
+    which a short quote ending its paragraph may take.
     """
 
     passage: Passage
@@ -80,6 +94,7 @@ class PassageDetail:
     sentence_tokens: np.ndarray  # int64 [n + 1]
     token_keys: np.ndarray  # uint64
     token_spans: np.ndarray  # int32 [x, 2]
+    following: FollowingSentence | None = None
 
     def keys(self) -> np.ndarray:
         """Term keys of the passage itself, title included (what BM25 scored)."""
@@ -237,6 +252,17 @@ class SearchIndex:
         p_hi = lo + int(np.searchsorted(paras, paragraph, "right"))
         t_lo, t_hi = int(a.sent_tokens[p_lo]), int(a.sent_tokens[p_hi])
         title = a.title_terms[a.art_title[article] : a.art_title[article + 1]]
+        following = None
+        if p_hi < hi:  # the next paragraph's first sentence
+            n_lo, n_hi = t_hi, int(a.sent_tokens[p_hi + 1])
+            next_end = p_hi + int(np.searchsorted(a.sent_para[p_hi:hi], a.sent_para[p_hi], "right"))
+            following = FollowingSentence(
+                int(a.sent_start[p_hi]),
+                int(a.sent_end[p_hi]),
+                a.term_hash[a.tok_term[n_lo:n_hi]],
+                np.stack((a.tok_start[n_lo:n_hi], a.tok_end[n_lo:n_hi]), axis=1),
+                int(a.sent_end[next_end - 1]),
+            )
         return PassageDetail(
             passage=self.passage(ref),
             title_keys=a.term_hash[title],
@@ -246,6 +272,7 @@ class SearchIndex:
             sentence_tokens=a.sent_tokens[p_lo : p_hi + 1] - t_lo,
             token_keys=a.term_hash[a.tok_term[t_lo:t_hi]],
             token_spans=np.stack((a.tok_start[t_lo:t_hi], a.tok_end[t_lo:t_hi]), axis=1),
+            following=following,
         )
 
     def article_id(self, ref: PassageRef) -> str:
