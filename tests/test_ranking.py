@@ -260,6 +260,15 @@ def test_a_short_paragraph_takes_the_next_paragraphs_first_sentence() -> None:
     assert last.text == "The council meets again next week." and not last.cut_after
 
 
+def test_a_paragraph_without_sentence_marks_is_quoted_by_a_window() -> None:
+    filler = "ฝนตกหนักในเมืองเมื่อวานนี้ " * 20  # Thai: no sentence marks, spaces between phrases
+    text = f"{filler}สะพานใหม่เปิดใช้งานแล้ว {filler}"
+    index = archive([Article(id="th", title="ข่าว", text=text, language="th")])
+    quote = first_quote(AnswerEngine(lambda: index, ANALYZER), "สะพานใหม่")
+    assert len(quote.text) <= QuoteRules().window_chars < len(text)
+    assert "สะพานใหม่" in quote.text and quote.cut_before and quote.cut_after
+
+
 def test_quotes_keep_to_three_sentences_and_500_characters() -> None:
     sentence = "The harbour plan was debated again by the council today."
     quote = quote_of(" ".join([sentence] * 8), "harbour plan council")

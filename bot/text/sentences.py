@@ -206,7 +206,7 @@ _ORDINAL_PERIOD = frozenset(
     ]
 )
 _CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщэюяіїєґ"
-_UNSEGMENTED = frozenset(["th", "lo", "km", "my"])
+UNSEGMENTED = frozenset(["th", "lo", "km", "my"])  # languages written without sentence marks
 SENTENCE_MARKS = (".", "?", "!", "؟", "۔", "।", "॥")
 _CJK_SENTENCE = re.compile(r"\S(?:[^。！？]*[。！？]+[」』”\"]*|.*)", re.S)
 
@@ -237,7 +237,7 @@ def _tokenizer(language: str) -> PunktSentenceTokenizer:
 def sentence_spans(text: str, language: str = "") -> list[tuple[int, int]]:
     """``(start, end)`` character spans of the sentences of ``text`` (whitespace excluded),
     split as ``language`` (ISO 639-1; "" unknown) writes them."""
-    if language in _UNSEGMENTED:
+    if language in UNSEGMENTED:
         start, end = len(text) - len(text.lstrip()), len(text.rstrip())
         return [(start, end)] if start < end else []
     spans = []
