@@ -269,13 +269,13 @@ def test_a_paragraph_without_sentence_marks_is_quoted_by_a_window() -> None:
     assert "สะพานใหม่" in quote.text and quote.cut_before and quote.cut_after
 
 
-def test_quotes_keep_to_three_sentences_and_500_characters() -> None:
+def test_quotes_keep_to_three_sentences_and_480_characters() -> None:
     sentence = "The harbour plan was debated again by the council today."
     quote = quote_of(" ".join([sentence] * 8), "harbour plan council")
-    assert quote.text.count(".") <= 3 and len(quote.text) <= 500
+    assert quote.text.count(".") <= 3 and len(quote.text) <= 480
     long = "A " + "very " * 150 + "long sentence finally names the harbour plan at the end."
     quote = quote_of(long, "harbour plan")
-    assert len(quote.text) <= 500 and "harbour plan" in quote.text and quote.cut_before
+    assert len(quote.text) <= 480 and "harbour plan" in quote.text and quote.cut_before
 
 
 def test_the_first_reply_fits_1500_characters_with_its_citations() -> None:
