@@ -42,7 +42,7 @@ def test_forms_of_a_word_are_one_term(language: str, forms: str) -> None:
 
 
 def test_languages_without_a_snowball_stemmer_keep_a_words_first_letters() -> None:
-    assert ANALYZER.terms("kitabu vitabu 2019", "sw") == ["kita", "vita", "2019"]
+    assert ANALYZER.terms("kitabu vitabu 2019", "sw") == ["kit", "vit", "2019"]
 
 
 def test_signature_follows_the_configuration() -> None:

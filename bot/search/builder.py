@@ -30,7 +30,9 @@ from bot.text.passages import PassageRules, layout
 log = logging.getLogger(__name__)
 
 # Bump when analysis or passage splitting changes: stored segments are then rebuilt, not misread.
-ANALYSIS_VERSION = "3"  # 3: per-language analysis and sentences, detected languages
+# 3: per-language analysis and sentences, detected languages; 4: words of languages without a
+# stemmer cut to three letters, not four.
+ANALYSIS_VERSION = "4"
 POOL_MIN_ARTICLES = 400  # fewer are analysed in-process: starting workers costs ~0.5 s
 _CHUNK = 64  # articles per worker task
 

@@ -74,13 +74,16 @@ _TOKEN = regex.compile(
     regex.V1,
 )
 _UNIT = regex.compile(r"\P{M}\p{M}*")  # a character with its combining marks
-_MEMO_LIMIT = 1_000_000
+_MEMO_LIMIT = 1_000_000  # words per language before a memo starts again
 # Languages Snowball has no stemmer for (Bengali, Telugu, Swahili, Hebrew...) keep the first
-# four letters (with their marks) of each word, a crude stemmer that beats none on every such
-# TyDi set (answer in reply, benchmarks/eval_languages.py; words kept whole / 3 / 4 / 5 letters):
-# bn 0.460/0.637/0.566/0.513, te 0.332/0.414/0.360/0.341, sw 0.565/0.611/0.607/0.591,
-# HeQ he 0.540/0.609/0.573/0.548; four keeps the first quote best (sw 0.509 at three).
-PREFIX_LETTERS = 4  # words per language before a memo starts again
+# three letters (with their marks) of each word, a crude stemmer that beats none on every such
+# set (answer in reply, benchmarks/eval_languages.py; words kept whole / 3 / 4 / 5 letters,
+# with the quotes of the time): bn 0.460/0.637/0.566/0.513, te 0.332/0.414/0.360/0.341,
+# sw 0.565/0.611/0.607/0.591, HeQ he 0.540/0.609/0.573/0.548. Four letters were kept at first
+# for Swahili's first quote; with today's quotes, three against four (first / reply):
+# bn 0.558/0.637 vs 0.549/0.619, te 0.365/0.445 vs 0.272/0.296, sw 0.551/0.653 vs
+# 0.565/0.639, he 0.588/0.625 vs 0.546/0.559.
+PREFIX_LETTERS = 3
 
 
 @dataclass(frozen=True, slots=True)
