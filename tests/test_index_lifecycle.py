@@ -506,3 +506,36 @@ def test_kill_9_during_a_commit_or_merge_loses_nothing(
     assert report.articles == 63
     assert len(set(titles(manager))) == 63  # nothing lost, nothing twice
     assert found(manager, "harbour ships crews") and found(manager, "library midnight")
+
+
+def test_a_killed_analysis_worker_costs_no_article() -> None:
+    """The OOM killer takes an analysis worker mid-build: the build goes on in this process
+    (multiprocessing.Pool would wait forever for the lost chunk)."""
+    import multiprocessing
+
+    from bot.articles.model import Article
+    from bot.search.builder import POOL_MIN_ARTICLES, ArticleAnalyser, analyse_article
+    from bot.text.passages import PassageRules
+
+    articles = [
+        Article(id=f"a{n}", title=f"Harbour report {n}", text=f"The harbour took in ship {n}.")
+        for n in range(POOL_MIN_ARTICLES + 300)
+    ]
+    analyser = ArticleAnalyser(Analyzer(), PassageRules(), workers=2)
+    stream = analyser.analyse(articles)
+    results = [next(stream)]  # the pool is up and working
+    workers = multiprocessing.active_children()
+    assert workers
+    for worker in workers:
+        os.kill(worker.pid, signal.SIGKILL)
+    finished = threading.Event()
+
+    def drain() -> None:
+        results.extend(stream)
+        finished.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    assert finished.wait(60), "the build waits for a dead worker"
+    assert [r.article.id for r in results] == [a.id for a in articles]
+    expected = analyse_article(articles[-1], Analyzer(), PassageRules())
+    assert results[-1].terms == expected.terms

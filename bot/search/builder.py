@@ -15,6 +15,8 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, replace
 from itertools import chain, islice
 
@@ -132,21 +134,44 @@ class ArticleAnalyser:
             for chunk in _chunks(chain(head, stream), _CHUNK):
                 yield from self._complete(chunk, self._cached(chunk), [])
             return
-        context = multiprocessing.get_context("spawn")  # fork is unsafe beside threads
-        with context.Pool(
-            self.workers, initializer=_init_worker, initargs=(self.analyzer, self.rules)
-        ) as pool:
-            in_flight: deque = deque()
+        # A process pool that reports its dead: a worker killed mid-build (the OOM killer,
+        # say) or unable to start breaks the pool, and the rest is analysed here instead of
+        # waiting forever for a result that will never come (multiprocessing.Pool's way).
+        pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),  # fork is unsafe beside threads
+            initializer=_init_worker,
+            initargs=(self.analyzer, self.rules),
+        )
+        try:
+            in_flight: deque[tuple[list[Article], list, Future | None]] = deque()
             for chunk in _chunks(chain(head, stream), _CHUNK):
                 cached = self._cached(chunk)
                 missing = [a for a, hit in zip(chunk, cached, strict=True) if hit is None]
-                in_flight.append((chunk, cached, pool.apply_async(_analyse_chunk, (missing,))))
+                in_flight.append((chunk, cached, self._submit(pool, missing)))
                 if len(in_flight) >= 4 * self.workers:
-                    chunk, cached, result = in_flight.popleft()
-                    yield from self._complete(chunk, cached, result.get())
+                    yield from self._collect(*in_flight.popleft())
             while in_flight:
-                chunk, cached, result = in_flight.popleft()
-                yield from self._complete(chunk, cached, result.get())
+                yield from self._collect(*in_flight.popleft())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, pool: ProcessPoolExecutor, missing: list[Article]) -> Future | None:
+        """The chunk's misses sent to the pool; None once the pool is broken."""
+        try:
+            return pool.submit(_analyse_chunk, missing)
+        except BrokenProcessPool:
+            return None
+
+    def _collect(
+        self, chunk: list[Article], cached: list, future: Future | None
+    ) -> Iterator[AnalysedArticle]:
+        try:
+            fresh = future.result() if future is not None else []
+        except BrokenProcessPool as error:
+            log.warning("analysis worker lost (%s): analysing the rest in this process", error)
+            fresh = []
+        yield from self._complete(chunk, cached, fresh)
 
     def _cached(self, chunk: list[Article]) -> list[AnalysedArticle | None]:
         if self.cache is None:
