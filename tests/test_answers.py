@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.answers import Answer, AnswerStatus
-from bot.answers.render_text import STATUS_MESSAGES, citation_line, render_answer
+from bot.answers.render_text import citation_line, render_answer
 from bot.articles import Article
+from bot.commands import STATUS_MESSAGES
 from bot.config import Config
 from bot.services import Archive
 from bot.text.analysis import Analyzer

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,22 @@ def test_bad_token_is_a_configuration_error(
     err = capsys.readouterr().err
     assert "configuration error" in err and "TELEGRAM_BOT_TOKEN" in err
     assert "not-a-token" not in err  # never echo what might be a secret
+
+
+def test_every_module_imports_on_its_own() -> None:
+    """No import cycle hides behind the order in which bot.py happens to import things: each
+    module is imported first, in a fresh interpreter of its own."""
+    modules = sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in (ROOT / "bot").rglob("*.py")
+        if p.name != "__init__.py"
+    )
+
+    def failure(name: str) -> str | None:
+        run = [sys.executable, "-c", f"import {name}"]
+        result = subprocess.run(run, cwd=ROOT, capture_output=True, text=True)
+        return f"{name}: {result.stderr[-300:]}" if result.returncode else None
+
+    with ThreadPoolExecutor(4) as pool:
+        failures = [f for f in pool.map(failure, modules) if f]
+    assert not failures, failures

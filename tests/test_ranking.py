@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from bot.answers import AnswerEngine, AnswerSettings, AnswerStatus, AskContext
+from bot.answers.engine import _shorten
+from bot.answers.model import Citation, Quote
 from bot.answers.question_kind import QuestionKind, question_kind
 from bot.answers.quotes import QuoteRules, sentence_scores
 from bot.answers.ranking import QuestionTerms, RankingWeights
@@ -260,6 +262,16 @@ def test_a_short_paragraph_takes_the_next_paragraphs_first_sentence() -> None:
     assert last.text == "The council meets again next week." and not last.cut_after
 
 
+def test_a_short_quote_never_spills_past_a_heading() -> None:
+    text = (
+        "The mayor spoke about the harbour plan on Tuesday.\n\n"
+        "Reaction from the council\n\n"  # a heading: no sentence of its own
+        "Councillors said they would vote against the plan next week."
+    )
+    quote = quote_of(text, "What did the mayor say about the harbour plan?")
+    assert quote.text == "The mayor spoke about the harbour plan on Tuesday."
+
+
 def test_a_paragraph_without_sentence_marks_is_quoted_by_a_window() -> None:
     filler = "ฝนตกหนักในเมืองเมื่อวานนี้ " * 20  # Thai: no sentence marks, spaces between phrases
     text = f"{filler}สะพานใหม่เปิดใช้งานแล้ว {filler}"
@@ -276,6 +288,20 @@ def test_quotes_keep_to_three_sentences_and_480_characters() -> None:
     long = "A " + "very " * 150 + "long sentence finally names the harbour plan at the end."
     quote = quote_of(long, "harbour plan")
     assert len(quote.text) <= 480 and "harbour plan" in quote.text and quote.cut_before
+
+
+def test_shortening_a_quote_cuts_after_a_sentence_in_any_script() -> None:
+    def shortened(text: str, keep: int) -> str:
+        citation = Citation("x", "Title", "", None, "", 1)
+        return _shorten(Quote(text, (), 1.0, citation, 0, len(text), False, False), keep).text
+
+    chinese = "成都3月2日电 " + "新华社记者今天报道了港口的新计划。" * 6 + "第二天继续讨论。" * 6
+    cut = shortened(chinese, 150)
+    assert 80 <= len(cut) <= 150 and cut.endswith("。")  # not at the dateline's space
+    french = "Le président a dit: " + "x" * 400
+    assert len(shortened(french, 150)) == 150  # no sentence end, no late space: at the limit
+    english = "The council met. " + "It debated the harbour plan for hours and hours. " * 5
+    assert shortened(english, 150).endswith("hours.")
 
 
 def test_the_first_reply_fits_1500_characters_with_its_citations() -> None:

@@ -301,7 +301,9 @@ def _make_quote(
 
 
 _SHORTEST = 80  # characters a quote keeps when the first reply must shrink
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s")
+# A sentence ends at . ! ? … (Arabic ؟, Urdu ۔, the danda) before a space, or at 。！？ (no
+# space follows in Chinese and Japanese), closing quotes and brackets included.
+_SENTENCE_END = re.compile(r"[.!?…؟۔।][\"'”’)\]]*\s|[。！？][」』”’\"')）]*")
 
 
 def _shorten(quote: Quote, keep: int) -> Quote:
@@ -311,9 +313,9 @@ def _shorten(quote: Quote, keep: int) -> Quote:
     ends = [m.end() for m in _SENTENCE_END.finditer(quote.text, 0, keep + 1)]
     if ends and ends[-1] >= _SHORTEST:
         cut = ends[-1]
-    else:
+    else:  # at a word; text without spaces (CJK, Thai) where it must
         space = quote.text.rfind(" ", 0, keep + 1)
-        cut = space if space > 0 else keep  # CJK text has no spaces
+        cut = space if space >= _SHORTEST else keep
     text = quote.text[:cut].rstrip()
     return Quote(
         text,

@@ -169,6 +169,7 @@ def _spill(detail: PassageDetail, span: QuoteSpan, rules: QuoteRules) -> QuoteSp
     following = detail.following
     if (
         span.last == len(detail.sentences) - 1
+        and span.end == detail.sentences[-1][1]  # ends its paragraph (not a window's cut)
         and span.end - span.start < rules.min_chars
         and following is not None
         and following.end - span.start <= rules.max_chars
@@ -180,22 +181,29 @@ def _spill(detail: PassageDetail, span: QuoteSpan, rules: QuoteRules) -> QuoteSp
 def _window(
     detail: PassageDetail, terms: QuestionTerms, start: int, end: int, size: int
 ) -> tuple[int, int]:
-    """The ``size`` characters of ``start:end`` holding most matched idf, from a token start
-    (the sentence's own start when that does as well), ending at a token end."""
+    """The ``size`` characters of ``start:end`` holding most of the question: the idf of the
+    distinct question terms in them (as sentences are scored, a repeated word counts once).
+    Among the starts that do as well, the middle one, so that what surrounds the matches (an
+    answer often follows them) is quoted too. From a token start (or the sentence's own
+    start), ending at a token end."""
     spans = detail.token_spans
     inside = (spans[:, 0] >= start) & (spans[:, 1] <= end)
     tokens = spans[inside]
-    term = term_positions(detail.token_keys[inside], terms.keys)
-    weight = np.where(term >= 0, terms.idf[np.maximum(term, 0)], 0.0)
     if not len(tokens):
         return start, start + size
+    term = term_positions(detail.token_keys[inside], terms.keys)
     starts = np.concatenate(([start], tokens[:, 0]))
-    # matched idf in [s, s + size) for each candidate start s: prefix sums over tokens
-    cumulative = np.concatenate(([0.0], np.cumsum(weight)))
     first = np.searchsorted(tokens[:, 0], starts, "left")
-    stop = np.searchsorted(tokens[:, 1], starts + size, "right")
-    mass = cumulative[stop] - cumulative[np.minimum(first, stop)]
-    best = int(np.argmax(mass))  # first maximum: the earliest start
+    stop = np.maximum(np.searchsorted(tokens[:, 1], starts + size, "right"), first)
+    # occurrences of each question term among the first i tokens, for every i
+    found = np.zeros((len(tokens) + 1, len(terms.keys)), np.int32)
+    hit = np.flatnonzero(term >= 0)
+    found[hit + 1, term[hit]] = 1
+    np.cumsum(found, axis=0, out=found)
+    present = (found[stop] - found[first]) > 0  # [start, term]: in that window
+    mass = present.astype(np.float64) @ terms.idf
+    ties = np.flatnonzero(mass >= mass.max())
+    best = int(ties[len(ties) // 2])
     begin = int(starts[best])
     last_token = int(stop[best]) - 1
     finish = int(tokens[last_token, 1]) if last_token >= int(first[best]) else begin + size

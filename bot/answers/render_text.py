@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Callable
 
 from bot.answers.model import Answer, Citation, Quote
-from bot.commands import STATUS_MESSAGES  # what each unanswered status tells the reader
 from bot.i18n import Texts, texts_for
 
 
@@ -59,6 +58,10 @@ def _utf16(text: str) -> int:
 def render_answer(
     answer: Answer, mark: tuple[str, str] = ("", ""), texts: Texts | None = None
 ) -> str:
+    # Here, not at the top: bot.commands imports the answer model, whose package imports the
+    # engine, which imports this module.
+    from bot.commands import STATUS_MESSAGES  # what each unanswered status tells the reader
+
     texts = texts or texts_for("en")
     if not answer.answered:
         lines = [texts.gettext(STATUS_MESSAGES[answer.status])]

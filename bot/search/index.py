@@ -253,7 +253,9 @@ class SearchIndex:
         t_lo, t_hi = int(a.sent_tokens[p_lo]), int(a.sent_tokens[p_hi])
         title = a.title_terms[a.art_title[article] : a.art_title[article + 1]]
         following = None
-        if p_hi < hi:  # the next paragraph's first sentence
+        # The next paragraph's first sentence, when that paragraph has sentences (headings
+        # and captions are not kept as sentences: quoting past one would quote it too).
+        if p_hi < hi and int(a.sent_para[p_hi]) == int(paragraph) + 1:
             n_lo, n_hi = t_hi, int(a.sent_tokens[p_hi + 1])
             next_end = p_hi + int(np.searchsorted(a.sent_para[p_hi:hi], a.sent_para[p_hi], "right"))
             following = FollowingSentence(

@@ -168,15 +168,17 @@ class ArticleKeys:
     """Which article an :func:`article_key` stands for.
 
     A key is written once per article per process: :meth:`claim` (on the event loop, before
-    the button goes out) marks the ids this process has not registered yet and returns
-    them; :meth:`save` then writes them (blocking), and a press in between already finds
-    them. A failed write forgets its ids again (:meth:`release`), so that the next claim
-    retries.
+    the button goes out) marks the ids this process has not claimed yet and returns them;
+    :meth:`save` then writes them (blocking), and a press in between already finds them in
+    memory. A claim is never taken back, since another button may already carry the key:
+    ids not written yet (their write failed, or their answer never went out) stay pending,
+    and every later :meth:`save` writes them too.
     """
 
     def __init__(self, conn: StoreConnection) -> None:
         self._conn = conn
         self._known: dict[str, str] = {}  # key -> article id, claimed by this process
+        self._unsaved: set[str] = set()  # claimed article ids not written yet
 
     def claim(self, article_ids: Iterable[str]) -> list[str]:
         """The ids among ``article_ids`` not claimed before, now claimed."""
@@ -185,30 +187,23 @@ class ArticleKeys:
             key = article_key(article_id)
             if key not in self._known:
                 self._known[key] = article_id
+                self._unsaved.add(article_id)
                 new.append(article_id)
         return new
 
     def save(self, article_ids: Iterable[str], now: float | None = None) -> None:
-        """Write the keys of ``article_ids`` (already there: nothing to do)."""
-        rows = [(article_key(a), a, timestamp(now)) for a in article_ids]
-        if not rows:
+        """Write the keys of ``article_ids`` and of every claim still pending (those already
+        there: nothing to do). On failure they all stay pending."""
+        ids = set(article_ids) | self._unsaved
+        if not ids:
             return
-        try:
-            with transaction(self._conn) as conn:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO article_keys (key, article_id, created_at)"
-                    " VALUES (?, ?, ?)",
-                    rows,
-                )
-        except BaseException:
-            self.release(a for _key, a, _now in rows)
-            raise
-
-    def release(self, article_ids: Iterable[str]) -> None:
-        """Forget claims that will not be written (their buttons never went out, or the
-        write failed), so that the next claim makes them again."""
-        for article_id in article_ids:
-            self._known.pop(article_key(article_id), None)
+        rows = [(article_key(a), a, timestamp(now)) for a in sorted(ids)]
+        with transaction(self._conn) as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO article_keys (key, article_id, created_at) VALUES (?, ?, ?)",
+                rows,
+            )
+        self._unsaved -= ids
 
     def register(self, article_ids: Iterable[str], now: float | None = None) -> None:
         """:meth:`claim` and :meth:`save` in one blocking call."""

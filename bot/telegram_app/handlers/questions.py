@@ -61,17 +61,15 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     followed = await _followed_up(update, context)
     previous = followed.question if followed else ""
     article_id = followed.article_id if followed else None
+    if article_id and services(context).current_index().article(article_id) is None:
+        article_id = None  # the article left the archive: the whole archive answers
     answer = services(context).engine.ask(question, AskContext(previous, article_id or ""))
     token = new_token()
     reply = answer_reply(answer, token, texts)
     # Its "Ask about" buttons work from the moment they are out; the keys are written after.
     keys = services(context).article_keys
     new_keys = keys.claim(q.citation.article_id for q in answer.quotes)
-    try:
-        answer_id = await _send_or_edit(update, context, reply)
-    except BaseException:
-        keys.release(new_keys)
-        raise
+    answer_id = await _send_or_edit(update, context, reply)  # on failure, the keys stay pending
     context.chat_data.remember_answer(message.message_id, answer_id)
     # A reply to this answer stays about the same article, and "More" asks the same way.
     row = StoredQuery(message.chat_id, answer_id, answer.question, article_id, previous)
@@ -166,7 +164,7 @@ async def _store_query(context: Context, token: str, row: StoredQuery) -> bool:
 
 async def _save_article_keys(context: Context, claimed: list[str]) -> None:
     """Write the "Ask about" keys this process has just claimed (a press before the write
-    finds them in memory); a failure is logged, and the next claim tries again."""
+    finds them in memory); a failure is logged, and they stay pending for the next write."""
     if not claimed:
         return
     try:
@@ -299,8 +297,7 @@ async def on_more(update: Update, context: Context) -> None:
         await _remove_buttons(query)
         return
     reply = answer_reply(answer, press.token, texts, press.first)
-    # Articles first shown on this page (new since a reload, say) get their keys too.
-    await _save_article_keys(context, services(context).article_keys.claim(reply.asked_about))
+    keys = services(context).article_keys.claim(reply.asked_about)  # before the buttons show
     await query.answer()
     await unless_unchanged(
         query.edit_message_text(
@@ -310,6 +307,8 @@ async def on_more(update: Update, context: Context) -> None:
             disable_web_page_preview=True,
         )
     )
+    # Articles first shown on this page (new since a reload, say) get their keys written.
+    await _save_article_keys(context, keys)
 
 
 async def on_about(update: Update, context: Context) -> None:
@@ -344,6 +343,7 @@ async def on_about(update: Update, context: Context) -> None:
     prompt = await context.bot.send_message(
         message.chat_id,
         prompt_html,
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
         parse_mode=ParseMode.HTML,
         reply_markup=ForceReply(
             selective=True,
@@ -354,7 +354,8 @@ async def on_about(update: Update, context: Context) -> None:
     token = new_token()
     row = StoredQuery(message.chat_id, prompt.message_id, "", article.id)
     context.bot_data.unsaved_queries.add(token, row)
-    await _store_query(context, token, row)
+    if not await _store_query(context, token, row):  # the reply still finds it in memory
+        context.bot_data.unsaved_queries.add(token, row)
 
 
 async def _remove_buttons(query) -> None:
