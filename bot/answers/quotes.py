@@ -54,7 +54,9 @@ Without proximity zh reaches 0.824 / 0.891 and en 0.700 / 0.741, but the tie abo
 wrong way (``tests/test_ranking.py``); at 0.1: zh 0.814 / 0.878, en 0.698 / 0.741. Thai
 windows (iapp-wiki-qa th): 500 characters 0.766 / 0.827 / 403, 400 0.754 / 0.815 / 359, 340
 0.730 / 0.781 / 317, 300 0.712 / 0.761 / 286: 340 is the longest within the 320-character
-mean every language's quotes keep to.
+mean every language's quotes keep to. Windows then summed every occurrence of a matched word
+and started at the first best place; counting each question term once and taking the middle
+of the best places, 340 characters give 0.769 / 0.824 / 311.
 """
 
 from __future__ import annotations
