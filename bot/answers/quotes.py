@@ -205,7 +205,7 @@ def _window(
     present = (found[stop] - found[first]) > 0  # [start, term]: in that window
     mass = present.astype(np.float64) @ terms.idf
     ties = np.flatnonzero(mass >= mass.max())
-    best = int(ties[len(ties) // 2])
+    best = int(ties[len(ties) // 2]) if mass.max() > 0 else 0  # nothing matched: the start
     begin = int(starts[best])
     last_token = int(stop[best]) - 1
     finish = int(tokens[last_token, 1]) if last_token >= int(first[best]) else begin + size
