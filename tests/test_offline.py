@@ -169,6 +169,22 @@ def test_bad_token_is_a_configuration_error(
     assert "not-a-token" not in err  # never echo what might be a secret
 
 
+def test_ask_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """``bot.py ask … | head -1``: the reader stops reading; no traceback, exit 0."""
+    ask = subprocess.Popen(
+        [sys.executable, "bot.py", "ask", "TikTok"],
+        cwd=ROOT,
+        env=offline_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        bufsize=0,
+    )
+    ask.stdout.close()  # before a byte is read: every write meets a closed pipe
+    _, stderr = ask.communicate(timeout=60)
+    assert ask.returncode == 0 and b"Traceback" not in stderr, stderr.decode()
+
+
 def test_every_module_imports_on_its_own() -> None:
     """No import cycle hides behind the order in which bot.py happens to import things: each
     module is imported first, in a fresh interpreter of its own."""
