@@ -277,10 +277,11 @@ def _make_quote(
     start, end = span.start, span.end
     spans, keys = detail.token_spans.tolist(), detail.token_keys.tolist()
     paragraph_end = int(detail.sentences[-1][1])
-    if span.spills and detail.following is not None:
-        spans += detail.following.token_spans.tolist()
-        keys += detail.following.token_keys.tolist()
-        paragraph_end = detail.following.paragraph_end
+    following = detail.following() if span.spills else None
+    if following is not None:
+        spans += following.token_spans.tolist()
+        keys += following.token_keys.tolist()
+        paragraph_end = following.paragraph_end
     highlights = tuple(
         merge_spans(  # CJK bigrams overlap the characters they are made of
             (a - start, b - start)

@@ -168,12 +168,11 @@ def _spill(detail: PassageDetail, span: QuoteSpan, rules: QuoteRules) -> QuoteSp
     """A quote shorter than ``min_chars`` that ends its paragraph takes the next paragraph's
     first sentence (news writes many paragraphs of one sentence, and what follows the
     sentence naming someone is often what they said), within ``max_chars``."""
-    following = detail.following
     if (
         span.last == len(detail.sentences) - 1
         and span.end == detail.sentences[-1][1]  # ends its paragraph (not a window's cut)
         and span.end - span.start < rules.min_chars
-        and following is not None
+        and (following := detail.following()) is not None
         and following.end - span.start <= rules.max_chars
     ):
         return QuoteSpan(span.start, following.end, span.first, span.last, spills=True)

@@ -24,7 +24,7 @@ from bot.articles.model import Article, SkippedFile
 from bot.search import bm25
 from bot.search.bm25 import BM25Params, floored_idf
 from bot.search.generation import Generation, LiveSegment, load_array, open_live
-from bot.search.segment import term_hash
+from bot.search.segment import SegmentArrays, term_hash
 from bot.text.passages import PassageRules
 
 
@@ -82,8 +82,8 @@ class PassageDetail:
     ``sentences[i]`` is ``(start, end)`` in the article text; the passage's own sentences are
     ``first`` up to ``last`` (exclusive). The tokens of sentence ``i`` are
     ``token_keys[sentence_tokens[i]:sentence_tokens[i+1]]``, with their text spans.
-    ``following`` is the first sentence of the next paragraph (none after the article's last),
-    which a short quote ending its paragraph may take.
+    :meth:`following` is the first sentence of the next paragraph, which a short quote ending
+    its paragraph may take: built only when asked, since few quotes need it.
     """
 
     passage: Passage
@@ -94,7 +94,24 @@ class PassageDetail:
     sentence_tokens: np.ndarray  # int64 [n + 1]
     token_keys: np.ndarray  # uint64
     token_spans: np.ndarray  # int32 [x, 2]
-    following: FollowingSentence | None = None
+    arrays: SegmentArrays | None = None  # the segment's, for :meth:`following`
+    next_sentence: int = -1  # the segment's number of that sentence; -1: none
+    article_end: int = 0  # the segment's number of the article's last sentence, plus one
+
+    def following(self) -> FollowingSentence | None:
+        a, n = self.arrays, self.next_sentence
+        if a is None or n < 0:
+            return None
+        t_lo, t_hi = int(a.sent_tokens[n]), int(a.sent_tokens[n + 1])
+        paragraph = a.sent_para[n : self.article_end]
+        paragraph_end = n + int(np.searchsorted(paragraph, paragraph[0], "right"))
+        return FollowingSentence(
+            int(a.sent_start[n]),
+            int(a.sent_end[n]),
+            a.term_hash[a.tok_term[t_lo:t_hi]],
+            np.stack((a.tok_start[t_lo:t_hi], a.tok_end[t_lo:t_hi]), axis=1),
+            int(a.sent_end[paragraph_end - 1]),
+        )
 
     def keys(self) -> np.ndarray:
         """Term keys of the passage itself, title included (what BM25 scored)."""
@@ -252,19 +269,9 @@ class SearchIndex:
         p_hi = lo + int(np.searchsorted(paras, paragraph, "right"))
         t_lo, t_hi = int(a.sent_tokens[p_lo]), int(a.sent_tokens[p_hi])
         title = a.title_terms[a.art_title[article] : a.art_title[article + 1]]
-        following = None
         # The next paragraph's first sentence, when that paragraph has sentences (headings
         # and captions are not kept as sentences: quoting past one would quote it too).
-        if p_hi < hi and int(a.sent_para[p_hi]) == int(paragraph) + 1:
-            n_lo, n_hi = t_hi, int(a.sent_tokens[p_hi + 1])
-            next_end = p_hi + int(np.searchsorted(a.sent_para[p_hi:hi], a.sent_para[p_hi], "right"))
-            following = FollowingSentence(
-                int(a.sent_start[p_hi]),
-                int(a.sent_end[p_hi]),
-                a.term_hash[a.tok_term[n_lo:n_hi]],
-                np.stack((a.tok_start[n_lo:n_hi], a.tok_end[n_lo:n_hi]), axis=1),
-                int(a.sent_end[next_end - 1]),
-            )
+        follows = p_hi < hi and int(a.sent_para[p_hi]) == int(paragraph) + 1
         return PassageDetail(
             passage=self.passage(ref),
             title_keys=a.term_hash[title],
@@ -274,7 +281,9 @@ class SearchIndex:
             sentence_tokens=a.sent_tokens[p_lo : p_hi + 1] - t_lo,
             token_keys=a.term_hash[a.tok_term[t_lo:t_hi]],
             token_spans=np.stack((a.tok_start[t_lo:t_hi], a.tok_end[t_lo:t_hi]), axis=1),
-            following=following,
+            arrays=a,
+            next_sentence=p_hi if follows else -1,
+            article_end=hi,
         )
 
     def article_id(self, ref: PassageRef) -> str:
