@@ -616,7 +616,7 @@ def test_article_keys_resolve_after_a_restart(db_path: Path, conn: StoreConnecti
     assert keys.article_for(article_key(long_id)) == long_id  # claimed: found before written
     assert keys.claim(["a1"]) == []  # once per article per process
     keys.save(["a1", long_id], NOW)
-    keys.register(["a1", "a2"], NOW)  # a1 is not written again
+    keys.save(keys.claim(["a1", "a2"]), NOW)  # a1 is not written again
     assert query(conn, "SELECT COUNT(*) FROM article_keys")[0][0] == 3
     assert len(article_key(long_id)) == 16
     other = open_database(db_path)
@@ -625,7 +625,7 @@ def test_article_keys_resolve_after_a_restart(db_path: Path, conn: StoreConnecti
         assert restarted.article_for(article_key(long_id)) == long_id
         assert restarted.article_for(article_key("a2")) == "a2"
         assert restarted.article_for(article_key("never offered")) is None
-        restarted.register(["a1"], NOW)  # a new process registers again: ignored
+        restarted.save(restarted.claim(["a1"]), NOW)  # a new process registers again: ignored
         assert query(other, "SELECT COUNT(*) FROM article_keys")[0][0] == 3
     finally:
         other.close()

@@ -277,7 +277,7 @@ def _make_quote(
     start, end = span.start, span.end
     spans, keys = detail.token_spans.tolist(), detail.token_keys.tolist()
     paragraph_end = int(detail.sentences[-1][1])
-    following = detail.following() if span.spills else None
+    following = span.following
     if following is not None:
         spans += following.token_spans.tolist()
         keys += following.token_keys.tolist()

@@ -66,7 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answers.ranking import QuestionTerms, pair_proximity, term_positions
-from bot.search.index import PassageDetail
+from bot.search.index import FollowingSentence, PassageDetail
 from bot.text.sentences import UNSEGMENTED
 
 
@@ -97,7 +97,7 @@ class QuoteSpan:
     end: int
     first: int
     last: int  # inclusive
-    spills: bool = False  # ends with the first sentence of the next paragraph
+    following: FollowingSentence | None = None  # the next paragraph's first sentence, taken
 
 
 def sentence_scores(detail: PassageDetail, terms: QuestionTerms, rules: QuoteRules) -> np.ndarray:
@@ -175,7 +175,7 @@ def _spill(detail: PassageDetail, span: QuoteSpan, rules: QuoteRules) -> QuoteSp
         and (following := detail.following()) is not None
         and following.end - span.start <= rules.max_chars
     ):
-        return QuoteSpan(span.start, following.end, span.first, span.last, spills=True)
+        return QuoteSpan(span.start, following.end, span.first, span.last, following)
     return span
 
 

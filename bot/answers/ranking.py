@@ -68,12 +68,11 @@ TOPIC_WEIGHTS = RankingWeights(
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A re-ranked passage: its first-stage BM25 score, its final score, and its coverage
-    (the share of the question's idf mass its title and own text contain)."""
+    """A re-ranked passage: its final score and its coverage (the share of the question's idf
+    mass its title and own text contain)."""
 
     ref: PassageRef
     article_id: str
-    bm25: float
     score: float
     coverage: float
 
@@ -128,7 +127,7 @@ def rerank(
     coverage = found.coverage(term_weights[terms.rank])
     order = np.lexsort((np.arange(len(head)), -score))  # ties: the first stage's order
     return [
-        Candidate(head[i][0], found.ids[i], head[i][1], float(score[i]), float(coverage[i]))
+        Candidate(head[i][0], found.ids[i], float(score[i]), float(coverage[i]))
         for i in order.tolist()
     ]
 

@@ -60,11 +60,11 @@ def render_answer(
 ) -> str:
     # Here, not at the top: bot.commands imports the answer model, whose package imports the
     # engine, which imports this module.
-    from bot.commands import STATUS_MESSAGES  # what each unanswered status tells the reader
+    from bot.commands import status_text  # what each unanswered status tells the reader
 
     texts = texts or texts_for("en")
     if not answer.answered:
-        lines = [texts.gettext(STATUS_MESSAGES[answer.status])]
+        lines = [status_text(answer.status, texts)]
         if answer.related:
             lines.append(texts.gettext("Closest articles:"))
             lines += [f"  - {citation_line(c, texts)}" for c in answer.related]

@@ -65,10 +65,9 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class FollowingSentence:
-    """The first sentence of the paragraph after a passage's: its text span, its tokens' keys
+    """The first sentence of the paragraph after a passage's: where it ends, its tokens' keys
     and spans, and where that paragraph ends."""
 
-    start: int
     end: int
     token_keys: np.ndarray  # uint64
     token_spans: np.ndarray  # int32 [x, 2]
@@ -106,7 +105,6 @@ class PassageDetail:
         paragraph = a.sent_para[n : self.article_end]
         paragraph_end = n + int(np.searchsorted(paragraph, paragraph[0], "right"))
         return FollowingSentence(
-            int(a.sent_start[n]),
             int(a.sent_end[n]),
             a.term_hash[a.tok_term[t_lo:t_hi]],
             np.stack((a.tok_start[t_lo:t_hi], a.tok_end[t_lo:t_hi]), axis=1),

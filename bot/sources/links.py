@@ -18,7 +18,7 @@ from bot.articles.model import article_id
 from bot.errors import NotASource
 
 from .entries import canonical_link
-from .fetch import Fetcher, Kind, check_url
+from .fetch import Fetcher, Kind
 from .files import ArticleDraft, slug, write_article
 from .pages import extract_page, without_notices
 
@@ -39,8 +39,7 @@ async def fetch_link(fetcher: Fetcher, corpus_dir: Path, url: str) -> LinkAdded:
     """Fetch, extract and write the article at ``url``; raises a SourceError saying why not.
 
     A paywall teaser is kept only for what it shows before the notice, marked partial."""
-    check_url(url)
-    async with fetcher.session() as session:
+    async with fetcher.session() as session:  # every hop's URL is checked, the first too
         response = await session.get(url, Kind.PAGE)
     page = await asyncio.to_thread(extract_page, response.body, response.url, response.content_type)
     paragraphs = without_notices(page.paragraphs) if page.teaser else page.paragraphs

@@ -189,9 +189,6 @@ class Sources:
             report.reload = await self._take_in()
         return report
 
-    def next_due_at(self) -> float | None:
-        return self.feeds.next_due_at()
-
     # -- links and channels -----------------------------------------------------------------
 
     async def add_link(self, url: str) -> LinkOutcome:

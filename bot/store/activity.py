@@ -205,10 +205,6 @@ class ArticleKeys:
             )
         self._unsaved -= ids
 
-    def register(self, article_ids: Iterable[str], now: float | None = None) -> None:
-        """:meth:`claim` and :meth:`save` in one blocking call."""
-        self.save(self.claim(article_ids), now)
-
     def article_for(self, key: str) -> str | None:
         """The article id ``key`` stands for, None if no button ever carried it."""
         known = self._known.get(key)

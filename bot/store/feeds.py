@@ -181,10 +181,6 @@ class FeedStore:
         )
         return [Feed.of(r) for r in rows]
 
-    def next_due_at(self) -> float | None:
-        rows = query(self._conn, "SELECT MIN(next_poll_at) FROM feeds WHERE active = 1")
-        return rows[0][0]
-
     def listing(self) -> list[FeedListing]:
         """The active feeds in the order they were added, numbered, with article counts."""
         rows = query(

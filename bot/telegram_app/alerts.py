@@ -17,6 +17,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -37,6 +38,9 @@ from bot.store import ArticleKeys, OutboxRow
 from bot.telegram_app.context import BotData, Context
 from bot.telegram_app.keyboards import alert_keyboard
 from bot.telegram_app.render import escape, source_line
+
+if TYPE_CHECKING:
+    from bot.services import ReloadOutcome
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +137,12 @@ async def admin_texts(bot_data: BotData, admin_id: int) -> Texts:
         log.error("could not read an admin's language: %s", exc)
         language = ""
     return choose_texts(language or None, None, services.config.language)
+
+
+def deliver_if_queued(bot_data: BotData, outcome: ReloadOutcome | None) -> None:
+    """:func:`deliver_soon` when a reload queued alerts: now, not at the next scheduled drain."""
+    if outcome is not None and outcome.queued:
+        deliver_soon(bot_data)
 
 
 def deliver_soon(bot_data: BotData) -> None:

@@ -13,7 +13,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.commands import reload_text, stats_text
 from bot.i18n import N_
-from bot.telegram_app.alerts import deliver_soon
+from bot.telegram_app.alerts import deliver_if_queued
 from bot.telegram_app.context import Context, is_admin, reader_texts, services, unless_unchanged
 from bot.telegram_app.keyboards import STALE_BUTTON
 from bot.telegram_app.render import clip
@@ -69,8 +69,7 @@ async def on_reload(update: Update, context: Context) -> None:
         edit.cancel()
     await asyncio.gather(*map(asyncio.wrap_future, progress_edits), return_exceptions=True)
     await _edit(status, result)
-    if outcome is not None and outcome.queued:
-        deliver_soon(context.bot_data)  # now, not at the next scheduled drain
+    deliver_if_queued(context.bot_data, outcome)
 
 
 async def _edit(message, text: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from telegram import Message, MessageEntity, Update
 
 from bot.store import Channel, ChannelPost
-from bot.telegram_app.alerts import deliver_soon
+from bot.telegram_app.alerts import deliver_if_queued
 from bot.telegram_app.context import Context, services
 
 _LINKS = [MessageEntity.URL, MessageEntity.TEXT_LINK]
@@ -45,5 +45,4 @@ async def on_channel_post(update: Update, context: Context) -> None:
         return
     channel, post = channel_post(message)
     _archived, reload = await services(context).sources.archive_post(channel, post)
-    if reload is not None and reload.queued:  # BOT_CHANNEL_ALERTS=1
-        deliver_soon(context.bot_data)
+    deliver_if_queued(context.bot_data, reload)  # BOT_CHANNEL_ALERTS=1

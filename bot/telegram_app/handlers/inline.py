@@ -10,8 +10,7 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
 from bot.answers.render_text import quoted_text
-from bot.i18n import choose_texts
-from bot.telegram_app.context import Context, reader_language, services
+from bot.telegram_app.context import Context, reader_texts, services
 from bot.telegram_app.render import quote_html
 
 MAX_RESULTS = 10  # Telegram allows 50; more quotes than this are rarely useful on a phone
@@ -20,7 +19,7 @@ MAX_RESULTS = 10  # Telegram allows 50; more quotes than this are rarely useful 
 async def on_inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
     s = services(context)
-    texts = choose_texts(None, reader_language(update), s.config.language)
+    texts = reader_texts(update, context)  # an inline query has no chat: the reader's language
     answer = s.engine.ask(query.query) if query.query.strip() else None
     results = [
         InlineQueryResultArticle(

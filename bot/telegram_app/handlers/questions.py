@@ -68,7 +68,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     reply = answer_reply(answer, token, texts)
     # Its "Ask about" buttons work from the moment they are out; the keys are written after.
     keys = services(context).article_keys
-    new_keys = keys.claim(q.citation.article_id for q in answer.quotes)
+    new_keys = keys.claim(reply.asked_about)
     answer_id = await _send_or_edit(update, context, reply)  # on failure, the keys stay pending
     context.chat_data.remember_answer(message.message_id, answer_id)
     # A reply to this answer stays about the same article, and "More" asks the same way.

@@ -22,7 +22,7 @@ from bot.sources.texts import (
     feeds_text,
     link_text,
 )
-from bot.telegram_app.alerts import admin_texts, deliver_soon
+from bot.telegram_app.alerts import admin_texts, deliver_if_queued
 from bot.telegram_app.context import (
     BotData,
     Context,
@@ -51,11 +51,6 @@ async def _edit(message: Message, text: str) -> None:
     await unless_unchanged(message.edit_text(clip(text), disable_web_page_preview=True))
 
 
-def _deliver_if_queued(context: Context, reload) -> None:
-    if reload is not None and reload.queued:
-        deliver_soon(context.bot_data)
-
-
 async def on_feed(update: Update, context: Context) -> None:
     texts = reader_texts(update, context)
     if await _refused(update, context, texts):
@@ -68,7 +63,7 @@ async def on_feed(update: Update, context: Context) -> None:
         status = await message.reply_text(texts.gettext("Fetching the feed…"))
         added = await sources.add_feed(args[1], added_by=update.effective_user.id)
         await _edit(status, feed_added_text(added, texts))
-        _deliver_if_queued(context, added.reload)
+        deliver_if_queued(context.bot_data, added.reload)
     elif action == "remove" and len(args) in (2, 3) and args[2:] in ([], ["--purge"]):
         removed = await sources.remove_feed(args[1], purge=args[2:] == ["--purge"])
         await message.reply_text(feed_removed_text(removed, args[1], texts))
@@ -109,7 +104,7 @@ async def _add_link(update: Update, context: Context, url: str) -> None:
     status = await update.effective_message.reply_text(texts.gettext("Fetching the article…"))
     outcome = await services(context).sources.add_link(url)
     await _edit(status, link_text(outcome, texts))
-    _deliver_if_queued(context, outcome.reload)
+    deliver_if_queued(context.bot_data, outcome.reload)
 
 
 class FeedPolling:
@@ -134,8 +129,7 @@ class FeedPolling:
             return
         if report.written:
             log.info("feeds: %d entries written in %.1f s", report.written, report.seconds)
-        if report.reload is not None and report.reload.queued:
-            deliver_soon(bot_data)
+        deliver_if_queued(bot_data, report.reload)
         for poll in report.now_failing:
             await notify_admins(bot, bot_data, functools.partial(failing_text, poll))
 
