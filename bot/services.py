@@ -85,6 +85,11 @@ class PruneReport:
     finished_alerts: int
 
 
+def _warm_up(archive: Archive) -> None:
+    bm25.warm_up()
+    archive.manager.preload()
+
+
 @dataclass(slots=True)
 class Services:
     """Everything a chat front end needs: the archive and the bot's database.
@@ -142,9 +147,10 @@ class Services:
         # Rows a killed process left mid-send are due again; safe, as the lock says no other
         # live process can hold their leases.
         services.outbox.recover()
-        # Long-running: compile the fast query kernel and merge small segments, both in the
-        # background (questions are answered meanwhile, by the numpy kernel at first).
-        threading.Thread(target=bm25.warm_up, name="kernel-warm-up", daemon=True).start()
+        # Long-running: compile the fast query kernel, map in the postings and merge small
+        # segments, all in the background (questions are answered meanwhile, by the numpy
+        # kernel at first).
+        threading.Thread(target=_warm_up, args=(archive,), name="warm-up", daemon=True).start()
         archive.manager.merge_in_background()
         return services
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -347,3 +350,52 @@ def test_kernels_agree_bit_for_bit_where_pruning_pays() -> None:
         bm25.warm_up()
         assert index.search(query, k) == expected
     bm25.use_numpy()
+
+
+@pytest.mark.parametrize("segments", [1, 3])
+def test_kernels_agree_across_windows_and_lists_that_end_early(segments: int) -> None:
+    """Past the numba kernel's 4,096-passage windows: words confined to the start or the end
+    of the archive (lists that run out while others go on, windows only some lists reach),
+    deletions, and one archive split into segments of different average lengths."""
+    if not bm25.warm_up():
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(11)
+    vocab = [f"t{i}" for i in range(300)]
+    weights = 1 / np.arange(1, len(vocab) + 1) ** 1.1
+    weights /= weights.sum()
+    n = 10_000
+    corpus = []
+    for d in range(n):
+        tokens = [str(t) for t in rng.choice(vocab, size=int(rng.integers(3, 30)), p=weights)]
+        if d < 2500 and rng.random() < 0.4:
+            tokens += ["early"] * int(rng.integers(1, 4))
+        if d > 7000 and rng.random() < 0.05:
+            tokens.append("late")
+        corpus.append(tokens)
+    index = token_index(corpus, BM25Params(), segments)
+    live = [LiveSegment(s.segment, rng.random(len(s.deleted)) < 0.03, s.live_df)
+            for s in index.segments]  # fmt: skip
+    index = SearchIndex(index.generation, live, index.terms, index.doc_freq, index.params)
+    for _ in range(80):
+        query = [str(t) for t in rng.choice(vocab, size=int(rng.integers(1, 6)), p=weights)]
+        query += [w for w in ("early", "late", str(rng.choice(vocab[150:]))) if rng.random() < 0.6]
+        k = int(rng.choice([1, 10, 40]))
+        bm25.use_numpy()
+        expected = index.search(query, k)
+        bm25.warm_up()
+        assert index.search(query, k) == expected, query
+    bm25.use_numpy()
+
+
+@pytest.mark.skipif(bool(os.environ.get("NUMBA_BOUNDSCHECK")), reason="already bounds-checked")
+def test_the_numba_kernel_stays_inside_its_arrays(tmp_path: Path) -> None:
+    """The window test again, with numba's bounds checks compiled in (a fresh cache): an index
+    off by one would otherwise read a neighbour's memory and perhaps still give the answer."""
+    pytest.importorskip("numba")
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
+    test = f"{__file__}::test_kernels_agree_across_windows_and_lists_that_end_early"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", test],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

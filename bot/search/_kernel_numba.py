@@ -1,16 +1,25 @@
 """The numba build of ``bm25.top`` (imported only by ``bm25.warm_up``; numba is optional).
 
-One compiled call per segment and question. The question's terms are looked up in the
-segment's term table, then its posting lists are walked rarest first, term at a time, into a
-reused accumulator. Before a long list, if the k-th best partial score already beats every
-score a passage not yet seen could reach (the remaining lists' upper bounds), no new passage
-can enter the top k: the long lists are then only probed, by binary search, for the passages
-already seen that could still make it (Moffat & Zobel's "continue" strategy, made exact with
-MaxScore-style bounds). Common words thus cost a few probes instead of their whole list.
+One compiled call per segment and question: MaxScore (Turtle & Flood) in windows of passages,
+as Lucene's ``MaxScoreBulkScorer`` does. Each term has an upper bound on its weight. The
+question's lists are split, by bound, into *essential* and *non-essential* ones: the
+non-essential lists' bounds add up to less than the k-th best score found so far, so a passage
+found in none of the essential lists cannot make the top k. Per window of 4,096 passages, the
+essential lists are added up into a buffer that stays in the CPU's first cache; then, most
+valuable first, each non-essential list's part in the window is added to the passages still
+in the running (looked up one by one when they are few, in one pass when they are many), and
+before each list the passages whose best case falls short leave. As the k-th best score
+rises, more lists become non-essential: common words then cost a few look-ups instead of
+their whole list, and windows no essential list reaches are skipped.
 
-Accumulating in that order rounds differently from rank-bm25's question order, so the
-survivors within 1e-9 of the k-th partial score are scored again exactly, in question order,
-and ranked on those scores: the result is the same, bit for bit, as the numpy kernel's.
+The selection adds the float32 tf parts stored at indexing time (``post_part``: no per-passage
+length is read while selecting), computed with the segment's own average length: today's may
+differ, which moves every weight by at most the ratio of the two (``BoundBasis.scales``), and
+the selection's margins take that in. Every passage within those margins of the k-th best is
+then scored exactly, with the live statistics, in rank-bm25's question order, and ranked on
+that score: the result is the same, bit for bit, as the numpy kernel's. Negative idf (tiny
+archives) breaks the bounds, and parts stored for another k1 or b mean nothing: ``top`` leaves
+those questions to the numpy kernel.
 """
 
 from __future__ import annotations
@@ -18,13 +27,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bot.search.bm25 import BM25Params, BoundBasis, SegmentPostings, frozen
+from bot.search.bm25 import (
+    BM25Params,
+    BoundBasis,
+    ScoredTerms,
+    SegmentPostings,
+    frozen,
+    local_ids,
+    top_numpy,
+)
 
-# Partial sums are float32 (half the memory traffic of float64 at 1M passages: ~2x faster),
-# each within (terms + 2) * 2**-24 of the exact sum; questions have at most ~200 terms, so
-# these margins cover any rounding. Only the selection uses them: scores are exact.
-_LOOSE = 1.0 - 1e-3  # a partial sum may round this much below its exact value
+# Selection sums are float32, each within (terms + 3) * 2**-24 of the exact sum of the stored
+# parts; questions have at most ~200 terms, so these margins cover any rounding.
+_LOOSE = 1.0 - 1e-3  # a selection sum may round this much below its exact value
 _TIGHT = 1.0 + 1e-3  # and a bound is inflated by this much
+_WINDOW = 4096  # passages per window: its float32 buffer fits the first-level cache
 
 
 @njit(cache=True, nogil=True)
@@ -35,7 +52,7 @@ def _weight(idf, tf, norm, k1):
 
 @njit(cache=True, nogil=True)
 def _find(array, start, end, value):
-    """Position of ``value`` in the sorted ``array[start:end]``, or -1."""
+    """First position in the sorted ``array[start:end]`` holding ``value`` or more."""
     while start < end:
         middle = (start + end) // 2
         if array[middle] < value:
@@ -46,63 +63,59 @@ def _find(array, start, end, value):
 
 
 @njit(cache=True, nogil=True)
-def _kth_largest(values, count, k):
-    """The k-th largest of ``values[:count]`` (count >= k), by a size-k min-heap."""
-    heap = np.empty(k, np.float64)
-    size = 0
-    for i in range(count):
-        v = values[i]
-        if size < k:
-            heap[size] = v
-            j = size
-            size += 1
-            while j > 0 and heap[(j - 1) // 2] > heap[j]:
-                heap[(j - 1) // 2], heap[j] = heap[j], heap[(j - 1) // 2]
-                j = (j - 1) // 2
-        elif v > heap[0]:
-            heap[0] = v
-            j = 0
-            while True:
-                low, left, right = j, 2 * j + 1, 2 * j + 2
-                if left < k and heap[left] < heap[low]:
-                    low = left
-                if right < k and heap[right] < heap[low]:
-                    low = right
-                if low == j:
-                    break
-                heap[j], heap[low] = heap[low], heap[j]
-                j = low
-    return heap[0]
+def _gallop(array, start, end, value):
+    """``_find`` for a value expected near ``start``: doubling steps, then a binary search."""
+    if start >= end or array[start] >= value:
+        return start
+    step = 1
+    low = start  # array[low] < value
+    while start + step < end and array[start + step] < value:
+        low = start + step
+        step *= 2
+    return _find(array, low + 1, min(start + step + 1, end), value)
 
 
 @njit(cache=True, nogil=True)
-def _keep(touched, count, acc, seen, deleted, remaining, kth, floor):
-    """Move the passages of ``touched[:count]`` that can still reach the top k (live, and
-    their score plus what is left to add reaches the k-th partial score and passes the
-    floor) to the front, marked in ``seen``; the others leave the running. Returns how many."""
-    limit = max(kth, floor)
-    kept = 0
-    for i in range(count):
-        d = touched[i]
-        if not deleted[d] and acc[d] + remaining >= limit:
-            touched[kept], touched[i] = d, touched[kept]
-            seen[d] = True
-            kept += 1
-        else:
-            seen[d] = False
-    return kept
+def _push(heap, size, k, value):
+    """Put ``value`` in a size-k min-heap; returns the heap's new size. Callers test
+    ``size < k or value > heap[0]`` first: a call per element costs 30x."""
+    if size < k:
+        heap[size] = value
+        j = size
+        size += 1
+        while j > 0 and heap[(j - 1) // 2] > heap[j]:
+            up = (j - 1) // 2
+            heap[up], heap[j] = heap[j], heap[up]
+            j = up
+        return size
+    heap[0] = value
+    j = 0
+    while True:
+        low, left, right = j, 2 * j + 1, 2 * j + 2
+        if left < k and heap[left] < heap[low]:
+            low = left
+        if right < k and heap[right] < heap[low]:
+            low = right
+        if low == j:
+            return size
+        heap[j], heap[low] = heap[low], heap[j]
+        j = low
 
 
 @njit(cache=True, nogil=True)
 def _search(
-    keys, idf, term_hash, term_docs, post_doc, post_tf, norm, deleted, term_bound, scale, k1, k,
-    floor, acc, seen, touched, partial, norm32,
+    keys, idf, term_hash, term_docs, post_doc, post_tf, post_part, norm, deleted, term_bound,
+    low, high, k1, k, floor, buffer, window, ranges, pool_doc, pool_window, pool_score,
 ):  # fmt: skip
+    """Selection sums are in stored units (``post_part``): a passage's live score lies
+    between ``low`` and ``high`` times its sum (within rounding)."""
     m = keys.shape[0]
+    for p in range(m):
+        if idf[p] < 0:  # no bounds then: the caller asks the numpy kernel
+            return np.zeros(0, np.int32), np.zeros(0, np.float64), False
     lo = np.zeros(m, np.int64)
     hi = np.zeros(m, np.int64)
-    bound = np.zeros(m, np.float64)
-    negative = False
+    bound = np.zeros(m, np.float64)  # stored units: the stored parts' highest, times idf
     n_terms = term_hash.shape[0]
     for p in range(m):
         if idf[p] == 0.0:
@@ -111,130 +124,133 @@ def _search(
         if t == n_terms or term_hash[t] != keys[p]:
             continue
         lo[p], hi[p] = term_docs[t], term_docs[t + 1]
-        if idf[p] < 0:
-            negative = True  # partial sums are then no lower bounds: no pruning
-        elif scale > 0:
-            bound[p] = idf[p] * term_bound[t] * scale * _TIGHT
-        else:  # the stored bounds are for another k1 or b: the tf part is below k1 + 1
-            bound[p] = idf[p] * (k1 + 1) * _TIGHT
-    order = np.argsort(hi - lo, kind="mergesort")  # rarest first
-    remaining = 0.0
-    for p in range(m):
-        remaining += bound[p]
-    count = 0  # passages seen: touched[:count]
-    candidates = -1  # once pruning: touched[:candidates] may still make the top k
-    attempts = 0
-    best = np.float32(np.inf) if negative else np.float32(0.0)  # the highest partial score so far
-    for r in range(m):
-        p = order[r]
-        length = hi[p] - lo[p]
-        if length == 0:
-            continue
-        if (
-            candidates < 0
-            and not negative
-            and count >= k
-            and 4 * length > count
-            and attempts < 4
-            and remaining < best
-        ):
-            attempts += 1
-            n = 0
-            for i in range(count):
-                d = touched[i]
-                if not deleted[d]:
-                    partial[n] = acc[d]
-                    n += 1
-            if n >= k:
-                kth = _kth_largest(partial, n, k) * _LOOSE
-                if remaining < kth:  # an unseen passage can never reach the top k now
-                    candidates = _keep(touched, count, acc, seen, deleted, remaining, kth, floor)
-        remaining -= bound[p]
-        if candidates < 0:
-            if negative:
-                for j in range(lo[p], hi[p]):
-                    d = post_doc[j]
-                    if not seen[d]:
-                        seen[d] = True
-                        touched[count] = d
-                        count += 1
-                    acc[d] += _weight(idf[p], post_tf[j], norm[d], k1)
-            else:  # weights are positive: an accumulator at 0 is a passage not seen yet
-                w32 = np.float32(idf[p])
-                kk = np.float32(k1 + 1)
-                for j in range(lo[p], hi[p]):
-                    d = post_doc[j]
-                    touched[count] = d
-                    count += acc[d] == 0.0
-                    tf = np.float32(post_tf[j])
-                    a = acc[d] + w32 * (tf * kk / (tf + norm32[d]))
-                    acc[d] = a
-                    if a > best:
-                        best = a
-            continue
-        if 16 * candidates < length:  # few passages left in the running: look them up
-            for i in range(candidates):
-                d = touched[i]
-                j = _find(post_doc, lo[p], hi[p], d)
-                if j < hi[p] and post_doc[j] == d:
-                    acc[d] += np.float32(_weight(idf[p], post_tf[j], norm[d], k1))
-        else:  # many: one pass over the list, adding to those still in the running
+        bound[p] = idf[p] * term_bound[t] * _TIGHT
+    # Lists by bound, lowest first: the non-essential ones are always a prefix of this order.
+    order = np.argsort(bound, kind="mergesort")
+    first = 0
+    while first < m and hi[order[first]] == lo[order[first]]:
+        first += 1  # no postings: never essential, never looked up
+    order = order[first:]
+    m_live = order.shape[0]
+    below = np.zeros(m_live + 1, np.float64)  # below[i]: the bounds of order[:i] added up
+    for i in range(m_live):
+        below[i + 1] = below[i] + bound[order[i]]
+    at = lo.copy()  # each list's next posting
+    heap = np.empty(k, np.float64)  # the k best selection sums so far
+    size = 0
+    pooled = 0  # passages whose selection sum reached the bar when found
+    windows = 0
+    # A passage whose best case is below the bar cannot make the top k (it has to beat the
+    # floor, and the k-th best sum, drifted down as far as it may be): in stored units.
+    bar = floor / high * _LOOSE
+    essential = 0  # order[essential:] are essential
+    while True:
+        while essential < m_live and below[essential + 1] < bar:
+            essential += 1
+        start = np.int64(-1)  # the window starts at the first passage an essential list holds
+        for i in range(essential, m_live):
+            p = order[i]
+            if at[p] < hi[p] and (start < 0 or post_doc[at[p]] < start):
+                start = post_doc[at[p]]
+        if start < 0:
+            break
+        end = start + _WINDOW
+        span = ranges[windows]  # each list's postings in this window, for exact scoring
+        span[:] = 0
+        count = 0  # passages of the window in the running: window[:count]
+        for i in range(essential, m_live):
+            p = order[i]
             w32 = np.float32(idf[p])
-            kk = np.float32(k1 + 1)
-            for j in range(lo[p], hi[p]):
-                d = post_doc[j]
-                if seen[d]:
-                    tf = np.float32(post_tf[j])
-                    acc[d] += w32 * (tf * kk / (tf + norm32[d]))
-        if candidates > k:
-            for i in range(candidates):
-                partial[i] = acc[touched[i]]
-            kth = _kth_largest(partial, candidates, k) * _LOOSE
-            candidates = _keep(touched, candidates, acc, seen, deleted, remaining, kth, floor)
-    pool = count if candidates < 0 else candidates
-    # The survivors: live, above the floor, within rounding of the k-th partial score.
-    n = 0
-    for i in range(pool):
-        d = touched[i]
-        if not deleted[d] and (negative or acc[d] > floor * _LOOSE):
-            partial[n] = acc[d]
-            n += 1
-    # With a negative idf, float32 partial sums may cancel: every survivor is rescored.
-    cut = _kth_largest(partial, n, k) * _LOOSE if n >= k and not negative else -np.inf
-    docs = np.empty(n, np.int32)
-    scores = np.empty(n, np.float64)
+            j, stop = at[p], hi[p]
+            span[p, 0] = j
+            while j < stop and post_doc[j] < end:
+                x = post_doc[j] - start
+                window[count] = x
+                count += buffer[x] == 0.0
+                buffer[x] += w32 * post_part[j]
+                j += 1
+            at[p] = span[p, 1] = j
+        # The non-essential lists, most valuable first; before each, the passages whose best
+        # case falls short leave the running.
+        for i in range(essential - 1, -2, -1):
+            kept = 0
+            for n in range(count):
+                x = window[n]
+                if buffer[x] + below[i + 1] >= bar and not deleted[start + x]:
+                    window[kept] = x
+                    kept += 1
+                else:
+                    buffer[x] = 0.0
+            count = kept
+            if i < 0 or count == 0:
+                break
+            p = order[i]
+            a = _gallop(post_doc, at[p], hi[p], start)
+            b = _gallop(post_doc, a, hi[p], end)
+            at[p], span[p, 0], span[p, 1] = b, a, b
+            w32 = np.float32(idf[p])
+            if 8 * count < b - a:  # few in the running: look each up
+                for n in range(count):
+                    x = window[n]
+                    j = _find(post_doc, a, b, start + x)
+                    if j < b and post_doc[j] == start + x:
+                        buffer[x] += w32 * post_part[j]
+            else:  # many: one pass over the window's part of the list
+                for j in range(a, b):
+                    x = post_doc[j] - start
+                    if buffer[x] != 0.0:
+                        buffer[x] += w32 * post_part[j]
+        for n in range(count):
+            x = window[n]
+            score = buffer[x]
+            buffer[x] = 0.0
+            pool_doc[pooled], pool_window[pooled], pool_score[pooled] = start + x, windows, score
+            pooled += 1
+            if size < k or score > heap[0]:
+                size = _push(heap, size, k, score)
+                if size == k:
+                    bar = max(bar, heap[0] * (low / high) * _LOOSE)
+        windows += 1
+    # Within rounding and drift of the k-th best: scored exactly, in question order.
+    docs = np.empty(pooled, np.int32)
+    scores = np.empty(pooled, np.float64)
     found = 0
-    for i in range(pool):
-        d = touched[i]
-        if deleted[d] or (not negative and (acc[d] <= floor * _LOOSE or acc[d] < cut)):
-            continue
-        score = 0.0
-        for p in range(m):  # exact: question order, as rank-bm25 sums
-            if hi[p] > lo[p]:
-                j = _find(post_doc, lo[p], hi[p], d)
-                if j < hi[p] and post_doc[j] == d:
+    for i in range(pooled):
+        if pool_score[i] >= bar:
+            d = pool_doc[i]
+            span = ranges[pool_window[i]]
+            score = 0.0
+            for p in range(m):
+                j = _find(post_doc, span[p, 0], span[p, 1], d)
+                if j < span[p, 1] and post_doc[j] == d:
                     score += _weight(idf[p], post_tf[j], norm[d], k1)
-        if score > floor:
-            docs[found], scores[found] = d, score
-            found += 1
-    for i in range(count):  # leave the scratch arrays clean for the next question
-        acc[touched[i]] = 0.0
-        seen[touched[i]] = False
+            if score > floor:
+                docs[found], scores[found] = d, score
+                found += 1
     docs, scores = docs[:found], scores[:found]
     by_doc = np.argsort(docs, kind="mergesort")
     docs, scores = docs[by_doc], scores[by_doc]
     best = np.argsort(-scores, kind="mergesort")[:k]  # stable: ties keep passage order
-    return docs[best], scores[best]
+    return docs[best], scores[best], True
 
 
 class _Scratch:
-    """Per-thread accumulators sized for one segment, reused across questions."""
+    """Per-thread buffers for one segment size, reused across questions."""
 
     def __init__(self, size: int) -> None:
-        self.acc = np.zeros(size, np.float32)
-        self.seen = np.zeros(size, np.bool_)
-        self.touched = np.zeros(size + 1, np.int32)  # +1: the branchless append writes ahead
-        self.partial = np.zeros(size, np.float64)
+        self.buffer = np.zeros(_WINDOW, np.float32)  # always left all zero
+        self.window = np.zeros(_WINDOW + 1, np.int32)  # +1: the branchless append writes ahead
+        self.pool_doc = np.zeros(size, np.int32)
+        self.pool_window = np.zeros(size, np.int32)
+        self.pool_score = np.zeros(size, np.float32)
+        self.windows = size // _WINDOW + 1  # at most: windows never overlap
+        self._ranges: np.ndarray | None = None
+
+    def ranges(self, terms: int) -> np.ndarray:
+        """Per window, each list's postings there: [window, term, (start, end)]."""
+        if self._ranges is None or self._ranges.shape[1] < terms:
+            self._ranges = np.zeros((self.windows, max(terms, 16), 2), np.int64)
+        return self._ranges
 
 
 def top(
@@ -248,11 +264,17 @@ def top(
     scratch: _Scratch,
 ) -> tuple[np.ndarray, np.ndarray]:
     p = postings
-    return _search(
-        keys, idf, p.term_hash, p.term_docs, p.post_doc, p.post_tf, p.norm, p.deleted,
-        p.term_bound, p.basis.scale(params, avgdl), params.k1, k, threshold, scratch.acc,
-        scratch.seen, scratch.touched, scratch.partial, p.norm32,
-    )  # fmt: skip
+    low, high = p.basis.scales(params, avgdl)
+    if high > 0:  # else the stored parts are for another k1 or b
+        docs, scores, done = _search(
+            keys, idf, p.term_hash, p.term_docs, p.post_doc, p.post_tf, p.post_part, p.norm,
+            p.deleted, p.term_bound, low, high, params.k1, k, threshold, scratch.buffer,
+            scratch.window, scratch.ranges(len(keys)), scratch.pool_doc, scratch.pool_window,
+            scratch.pool_score,
+        )  # fmt: skip
+        if done:
+            return docs, scores
+    return top_numpy(p, ScoredTerms(local_ids(p.term_hash, keys), idf), params, avgdl, k, threshold)
 
 
 def scratch(size: int) -> _Scratch:
@@ -267,8 +289,8 @@ def warm() -> None:
         post_doc=frozen(np.array([0, 1, 1], np.int32)),
         post_tf=frozen(np.array([1, 2, 1], np.int32)),
         doc_len=frozen(np.array([3, 4], np.int32)),
+        post_part=frozen(np.array([1.0, 1.2, 0.9], np.float32)),
         norm=frozen(np.array([1.1, 1.3])),
-        norm32=frozen(np.array([1.1, 1.3], np.float32)),
         deleted=frozen(np.zeros(2, np.bool_)),
         term_bound=frozen(np.array([1.5, 1.0])),
         basis=BoundBasis(1.2, 0.5, 3.5),

@@ -19,11 +19,12 @@ Two kernels select the top k, with identical results (tested):
 
 * ``numpy``: exhaustive term-at-a-time accumulation into a scratch array, then selection among
   the touched passages only. Needs nothing but numpy; used until numba is warmed up.
-* ``numba`` (``_kernel_numba``): the same arithmetic compiled, walking the rarest terms first
-  and, once no unseen passage can reach the top k (per-term upper bounds, as in MaxScore),
-  only probing the long lists of common terms for the passages still in the running. Exact:
-  bounds are never below a real weight, survivors are rescored in question order, and ties
-  keep going to the earlier passage.
+* ``numba`` (``_kernel_numba``): MaxScore, compiled: passages are selected on the tf parts
+  stored at indexing time, with per-term upper bounds that let the lists of common words be
+  probed instead of walked. Exact: bounds are never below a real weight, the selection's
+  margins cover the stored parts' drift from the live average length, survivors are scored
+  again with the live statistics in question order, and ties keep going to the earlier
+  passage.
 """
 
 from __future__ import annotations
@@ -77,21 +78,24 @@ def floored_idf(doc_freq: int, n_docs: int, mean_idf: float, params: BM25Params)
 
 @dataclass(frozen=True, slots=True)
 class BoundBasis:
-    """What a segment's ``term_bound`` was computed with."""
+    """What a segment's ``term_bound`` and ``post_part`` were computed with."""
 
     k1: float
     b: float
     avgdl: float
 
-    def scale(self, params: BM25Params, avgdl: float) -> float:
-        """Factor turning a stored bound into one valid now, or 0 if it cannot.
+    def scales(self, params: BM25Params, avgdl: float) -> tuple[float, float]:
+        """How far a stored tf part may be from the one valid now: (low, high) factors, or
+        (0, 0) if the stored parts are for another k1 or b.
 
-        The tf part tf*(k1+1)/(tf + k1*(1-b) + (k1*b/avgdl)*len) grows as avgdl grows, by at
-        most the ratio of the averages: so a bound computed at average length a0 still holds,
-        times max(1, avgdl/a0), whatever the archive became since (with the same k1 and b)."""
+        The tf part tf*(k1+1)/(tf + k1*(1-b) + (k1*b/avgdl)*len) grows with avgdl, by at most
+        the ratio of the averages: so a part computed at average length a0 is, now, between
+        min(1, avgdl/a0) and max(1, avgdl/a0) times what it was, whatever the archive became
+        since (with the same k1 and b)."""
         if (params.k1, params.b) != (self.k1, self.b) or self.avgdl <= 0:
-            return 0.0
-        return max(1.0, avgdl / self.avgdl)
+            return 0.0, 0.0
+        ratio = avgdl / self.avgdl
+        return min(1.0, ratio), max(1.0, ratio)
 
 
 @dataclass(slots=True)
@@ -103,8 +107,8 @@ class SegmentPostings:
     post_doc: np.ndarray  # int32 passage numbers, ascending within a term
     post_tf: np.ndarray  # int32 term frequency in that passage
     doc_len: np.ndarray  # int32 passage length in terms
+    post_part: np.ndarray  # float32 the posting's tf part of its weight, at the basis's avgdl
     norm: np.ndarray  # float64 k1 * (1 - b + b * length / avgdl): the live archive's, per passage
-    norm32: np.ndarray  # the same in float32, for the numba kernel's candidate selection
     deleted: np.ndarray  # bool per passage: deleted passages never score
     term_bound: np.ndarray  # float64 per term: highest tf part of its weight (see basis)
     basis: BoundBasis

@@ -256,7 +256,7 @@ def finish_segment(
     ``columns``' term ids point into; terms no token uses are dropped, postings are built.
 
     Also returns what the per-term weight bounds were computed with (``params`` and the
-    segment's own average length); see ``SegmentArrays.term_bound``."""
+    segment's own average length); see ``SegmentArrays.term_bound`` and ``post_part``."""
     c = columns
     used = np.zeros(len(keys), bool)
     used[c.tok_term] = True
@@ -299,7 +299,7 @@ def finish_segment(
         part = tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl))
         term_bound = np.maximum.reduceat(part, term_docs[:-1])
     else:
-        term_bound = np.zeros(0, np.float64)
+        part = term_bound = np.zeros(0, np.float64)
     encoded = [t.encode("utf-8", "surrogatepass") for t in strings]
     return SegmentArrays(
         **{name: getattr(c, name) for name in ArticleColumns.__slots__},
@@ -311,6 +311,7 @@ def finish_segment(
         term_docs=term_docs,
         post_doc=post_doc,
         post_tf=post_tf,
+        post_part=part.astype(np.float32),
         term_bound=term_bound,
     ), {"bound_k1": k1, "bound_b": b, "bound_avgdl": avgdl}
 

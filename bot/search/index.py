@@ -184,6 +184,11 @@ class SearchIndex:
 
     # -- questions --------------------------------------------------------------------------
 
+    def preload(self) -> None:
+        """Map in what questions read of every segment (``Segment.preload``)."""
+        for live in self.segments:
+            live.segment.preload()
+
     def query(self, terms: Sequence[str]) -> Query:
         """The terms' keys, live document frequencies and idf (memoised per index: questions
         repeat words, and this index's statistics never change)."""
@@ -219,7 +224,7 @@ class SearchIndex:
         """Top ``k`` live passages, best first, ties to the earlier passage."""
         if not isinstance(query, Query):
             query = self.query(query)
-        if k <= 0 or not len(query.keys) or not np.any(query.doc_freq):
+        if k <= 0 or not len(query.keys) or not query.doc_freq.any():
             return []
         avgdl = self.generation.avgdl
         if len(self._postings) == 1:  # the common case after merges: no merging of lists

@@ -168,6 +168,12 @@ class IndexManager:
     def current_index(self) -> SearchIndex | None:
         return self.index
 
+    def preload(self) -> None:
+        """Map in what questions read of the served index (segments not yet preloaded)."""
+        index = self.index
+        if index is not None:
+            index.preload()
+
     @property
     def analysis(self) -> str:
         """What stored segments must have been analysed with to be reused."""
@@ -629,6 +635,7 @@ class IndexManager:
                 if self._root != root or not self._commit_merge(lives, root / name):
                     shutil.rmtree(root / name, ignore_errors=True)
                     return False
+        self.preload()  # the merged segment, before questions fault it in page by page
         return True
 
     def _commit_merge(self, merged: Sequence[LiveSegment], directory: Path) -> bool:
