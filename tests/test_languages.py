@@ -35,6 +35,8 @@ ANALYZER = Analyzer()
         ("ar", "كتاب كـتـاب كِتَاب کتاب"),  # tatweel, harakat, Persian kaf
         ("fa", "کتاب كتاب"),  # Arabic kaf in a Persian text
         ("fa", "ایران ايران"),  # Arabic yeh
+        ("te", "నగరం నగరాలు నగరంలో"),  # city, cities, in the city: no stemmer, first letters
+        ("bn", "শহর শহরে শহরের"),
     ],
 )
 def test_forms_of_a_word_are_one_term(language: str, forms: str) -> None:
@@ -44,6 +46,11 @@ def test_forms_of_a_word_are_one_term(language: str, forms: str) -> None:
 
 def test_languages_without_a_snowball_stemmer_keep_a_words_first_letters() -> None:
     assert ANALYZER.terms("kitabu vitabu 2019", "sw") == ["kit", "vit", "2019"]
+    # the vowel signs of the first two letters are kept, the third's are not; shorter words
+    # are kept whole (children, to the children, villages, pen)
+    assert ANALYZER.terms("పిల్లలు పిల్లలకు పల్లెలు కలం", "te") == ["పిల్ల", "పిల్ల", "పల్ల", "కలం"]
+    # bigrammed scripts keep their characters' marks: ทำ "do" and ทา "paint" share only ท
+    assert set(ANALYZER.terms("ทำ", "th")) & set(ANALYZER.terms("ทา", "th")) == {"ท"}
 
 
 def test_telugu_question_words_are_stopwords_only_as_whole_words() -> None:
