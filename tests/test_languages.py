@@ -17,6 +17,7 @@ from bot.search.builder import ArticleAnalyser, analyse_article
 from bot.search.lifecycle import build_index
 from bot.text.analysis import Analyzer
 from bot.text.detection import detect_language
+from bot.text.languages import QUESTION_WORDS
 from bot.text.passages import PassageRules
 from bot.text.sentences import sentence_spans
 
@@ -34,6 +35,8 @@ ANALYZER = Analyzer()
         ("ar", "كتاب كـتـاب كِتَاب کتاب"),  # tatweel, harakat, Persian kaf
         ("fa", "کتاب كتاب"),  # Arabic kaf in a Persian text
         ("fa", "ایران ايران"),  # Arabic yeh
+        ("te", "నగరం నగరాలు నగరంలో"),  # city, cities, in the city: no stemmer, first letters
+        ("bn", "শহর শহরে শহরের"),
     ],
 )
 def test_forms_of_a_word_are_one_term(language: str, forms: str) -> None:
@@ -43,6 +46,40 @@ def test_forms_of_a_word_are_one_term(language: str, forms: str) -> None:
 
 def test_languages_without_a_snowball_stemmer_keep_a_words_first_letters() -> None:
     assert ANALYZER.terms("kitabu vitabu 2019", "sw") == ["kit", "vit", "2019"]
+    # the vowel signs of the first two letters are kept, the third's are not; shorter words
+    # are kept whole (children, to the children, villages, pen)
+    assert ANALYZER.terms("పిల్లలు పిల్లలకు పల్లెలు కలం", "te") == ["పిల్ల", "పిల్ల", "పల్ల", "కలం"]
+    # bigrammed scripts keep their characters' marks: ทำ "do" and ทา "paint" share only ท
+    assert set(ANALYZER.terms("ทำ", "th")) & set(ANALYZER.terms("ทา", "th")) == {"ท"}
+
+
+def test_telugu_question_words_are_stopwords_only_as_whole_words() -> None:
+    assert ANALYZER.terms(QUESTION_WORDS["te"], "te") == []
+    # "when are the elections?": ఎన్నికలు (elections) stays, though it starts as ఎన్ని (how many)
+    assert ANALYZER.terms("ఎన్నికలు ఎప్పుడు?", "te") == ANALYZER.terms("ఎన్నికలు", "te") != []
+
+
+def test_a_telugu_question_word_is_not_missing_from_the_answer() -> None:
+    articles = [
+        Article(
+            id="lake",
+            title="చెరువు",
+            text="గ్రామంలో పెద్ద చెరువు ఉంది. వర్షాకాలంలో చెరువు నిండుతుంది.",
+            language="te",
+        ),
+        Article(
+            id="school",
+            title="బడి",
+            text="గ్రామంలో కొత్త బడి ఉంది. బడిలో వంద మంది పిల్లలు చదువుతారు.",
+            language="te",
+        ),
+        Article(id="train", title="రైలు", text="పట్టణానికి రోజూ రెండు రైళ్లు వస్తాయి.", language="te"),
+    ]
+    index = build_index(articles, ANALYZER)
+    engine = AnswerEngine(lambda: index, ANALYZER)
+    # "when does the lake fill?": ఎప్పుడు (when) is in no passage, and need not be
+    best = engine.rank("చెరువు ఎప్పుడు నిండుతుంది?").candidates[0]
+    assert best.article_id == "lake" and best.coverage == pytest.approx(1.0)
 
 
 def test_signature_follows_the_configuration() -> None:
