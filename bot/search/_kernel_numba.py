@@ -189,7 +189,9 @@ def _search(
             b = _gallop(post_doc, a, hi[p], end)
             at[p], span[p, 0], span[p, 1] = b, a, b
             w32 = np.float32(idf[p])
-            if 8 * count < b - a:  # few in the running: look each up
+            # Few in the running: look each up. A look-up is a few cache misses where one pass
+            # streams the list: so only when they are very few.
+            if 32 * count < b - a:
                 for n in range(count):
                     x = window[n]
                     j = _find(post_doc, a, b, start + x)
