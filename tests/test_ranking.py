@@ -214,6 +214,37 @@ def test_the_answering_sentence_scores_best_where_the_words_stand_together() -> 
     assert "clipboard" in quote_of(text, "What does big data monitor?").text
 
 
+# "code" is common in this archive, the village's name in one article only: by idf alone the
+# sentence naming the village would be quoted.
+CODES = [
+    Article(id=f"codes-{n}", title=f"Code list {n}", text=f"The code {n} is kept by the office.")
+    for n in range(3)
+]
+VILLAGE = (
+    "Millbrook is a small village in the western hills. It lies far from the market town. "
+    "The code of the village is 40817. Its farmers grow barley and apples."
+)
+
+
+def village_quote(title: str, **rules: object) -> str:
+    index = archive([Article(id="x", title=title, text=VILLAGE), *CODES])
+    quote_rules = replace(QuoteRules(), after=0.0, join=1.01, min_chars=0, **rules)
+    engine = AnswerEngine(lambda: index, ANALYZER, AnswerSettings(quotes=quote_rules))
+    return first_quote(engine, "What is the code of the village Millbrook?").text
+
+
+def test_a_question_about_the_articles_subject_quotes_by_its_other_words() -> None:
+    # The title names the subject every sentence is about: the sentence holding the rest
+    # of the question is quoted, not the one repeating the name.
+    assert village_quote("Millbrook") == "The code of the village is 40817."
+    assert village_quote("Millbrook", subject=2.0) == (  # the rule off
+        "Millbrook is a small village in the western hills."
+    )
+    # A headline the question shares one word of is not the subject: its words still count.
+    headline = "Millbrook farmers fear dry summer as wells run low"
+    assert village_quote(headline) == "Millbrook is a small village in the western hills."
+
+
 def test_a_neighbour_joins_when_it_scores_near_the_best() -> None:
     text = (
         "The council voted on the harbour plan on Tuesday. The harbour plan passed by one "

@@ -71,6 +71,21 @@ def test_initials_without_spaces_do_not_end_sentences() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("ఊరు నుండి బడి 5 కి. మీ. దూరంలో ఉంది.", "అక్కడ పెద్ద చెరువు ఉంది."),
+        ("ఊరు నుండి బడి 5 కి.మీ. దూరంలో ఉంది.", "అక్కడ పెద్ద చెరువు ఉంది."),
+        ("ఈ గుడిని సా. శ. 1900 లో కట్టారు.", "ఏటా జాతర జరుగుతుంది."),
+        ("డా. రాము ఆ సినిమాను కె. ఎస్. రావుతో తీశారు.", "అది బాగా ఆడింది."),
+        ("ఆమె 1990లో బి.ఎ. చదివారు.", "తర్వాత బడిలో పాఠాలు చెప్పారు."),
+    ],
+)
+def test_telugu_abbreviations_and_initials_do_not_end_sentences(first: str, second: str) -> None:
+    text = f"{first} {second}"
+    assert [text[a:b] for a, b in sentence_spans(text, "te")] == [first, second]
+
+
 def test_sentence_spans_exclude_whitespace_between_and_after_sentences() -> None:
     text = "First one.   Second one!\n Third?  "
     assert sentences(text) == ["First one.", "Second one!", "Third?"]

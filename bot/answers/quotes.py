@@ -16,6 +16,13 @@ sentence holding most of the question wins, not the one saying one of its words 
 question's order only (``reverse`` = 0) and break ties: "big data ... monitor" answers "What
 does big data monitor?", "monitoring tools ... big firms ... data" less so.
 
+A question naming its article's subject (holding at least ``subject``, half, of the title's
+distinct terms: "What is the PIN code of <village>?" of the article "<village>") chooses its
+best sentence without the title's terms (``_about_subject``), ties broken by the full score:
+the passage's BM25 counted the title in every passage, and every sentence of the article is
+about its subject whether or not it repeats the name, so those terms tell articles apart,
+not sentences. Without the rule the sentence naming the subject beats the one holding the
+rest of the question: Wikipedia's village articles name the village in their first sentence.
 The best of the passage's own sentences starts the quote; the sentence after it joins (the
 answer to "what did X say" often follows the sentence naming X), and any other neighbour in
 the paragraph joins while its score reaches ``join`` (0.2) of the best's, or while the quote
@@ -57,6 +64,17 @@ windows (iapp-wiki-qa th): 500 characters 0.766 / 0.827 / 403, 400 0.754 / 0.815
 mean every language's quotes keep to. Windows then summed every occurrence of a matched word
 and started at the first best place; counting each question term once and taking the middle
 of the best places, 340 characters give 0.769 / 0.824 / 311.
+
+The subject rule (first / reply, ``eval_languages.py``; issue 12): TyDi te 0.484 / 0.553 ->
+0.740 / 0.816 with Telugu's abbreviations split correctly (0.493 / 0.744 -> 0.743 / 0.825
+when "కి. మీ." still ended a sentence), en 0.686 / 0.730 -> 0.698 / 0.739,
+ru 0.648 / 0.718 -> 0.676 / 0.749, bn 0.575 / 0.681 -> 0.619 / 0.726, CMRC 2018 zh 0.816 /
+0.878 -> 0.852 / 0.906, the other sets equal or better, NewsQA dev unchanged (news
+headlines are rarely half in a question). Tried and worse: title terms at a fraction of
+their weight in every score, joins included (x0: te 0.740 / 0.816 but en 0.677 / 0.720, a
+sentence scoring 0 no longer joins; x0.2: te 0.641 / 0.709, ar 0.764 / 0.818); choosing
+without title terms whatever the title (HeQ he first 0.588 -> 0.586: headlines' words
+do pick sentences); requiring the whole title in the question (te 0.717 / 0.792).
 """
 
 from __future__ import annotations
@@ -87,6 +105,7 @@ class QuoteRules:
     after: float = 0.4
     whole: int = 300  # a paragraph of at most this many characters is quoted whole
     min_chars: int = 150  # a quote shorter than this takes its best neighbour whatever its score
+    subject: float = 0.5  # a question holding this share of its article's title asks about it
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +154,10 @@ def choose_span(detail: PassageDetail, terms: QuestionTerms, rules: QuoteRules) 
         return _spill(detail, QuoteSpan(spans[0][0], spans[-1][1], 0, len(spans) - 1), rules)
     scores = sentence_scores(detail, terms, rules).tolist()
     own = range(detail.first, detail.last)
-    best = max(own, key=lambda i: (scores[i], -i))
+    choice = scores
+    if (about := _about_subject(detail, terms, rules)) is not None:
+        choice = sentence_scores(detail, about, rules).tolist()
+    best = max(own, key=lambda i: (choice[i], scores[i], -i))
     lo = hi = best
     while hi - lo + 1 < rules.max_sentences:
         options = []
@@ -162,6 +184,25 @@ def choose_span(detail: PassageDetail, terms: QuestionTerms, rules: QuoteRules) 
     if end - start > limit:  # one long sentence: the characters around its matches
         start, end = _window(detail, terms, start, end, limit)
     return _spill(detail, QuoteSpan(start, end, lo, hi), rules)
+
+
+def _about_subject(
+    detail: PassageDetail, terms: QuestionTerms, rules: QuoteRules
+) -> QuestionTerms | None:
+    """The question without its title terms when it names the article's subject: holds at
+    least ``subject`` of the title's distinct terms ("Where is the Eiffel Tower?" of the
+    article "Eiffel Tower"; not two words of a long news headline). Every sentence of the
+    article is then about that subject, named or not ("It is 330 metres tall"), and the title's
+    terms, which the passage's BM25 already counted, tell the article apart but not its
+    sentences: the best sentence is the one holding most of the rest of the question. None
+    when the rule does not apply."""
+    title = np.unique(detail.title_keys)
+    if not len(title):
+        return None
+    in_title = np.isin(terms.keys, title)
+    if not in_title.any() or np.isin(title, terms.keys).mean() < rules.subject:
+        return None
+    return QuestionTerms(terms.keys, np.where(in_title, 0.0, terms.idf), terms.rank)
 
 
 def _spill(detail: PassageDetail, span: QuoteSpan, rules: QuoteRules) -> QuoteSpan:

@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 # Bump when analysis or passage splitting changes: stored segments are then rebuilt, not misread.
 # 3: per-language analysis and sentences, detected languages; 4: words of languages without a
 # stemmer cut to three letters, not four; 5: Telugu question words are stopwords; 6: those
-# three letters without the marks after the third.
-ANALYSIS_VERSION = "6"
+# three letters without the marks after the third; 7: Telugu abbreviations and initials.
+ANALYSIS_VERSION = "7"
 POOL_MIN_ARTICLES = 400  # fewer are analysed in-process: starting workers costs ~0.5 s
 _CHUNK = 64  # articles per worker task
 

@@ -180,6 +180,13 @@ _ABBREVIATIONS = {
     "da": "bl.a dvs f.eks mht osv ca jf nr kl prof dr st s",
     "pl": "np tzn m.in itd itp ok dr prof inż mgr ul al pl nr tys mln mld zł godz",
     "cs": "např tzv atd apod tj mj dr prof ing mgr ul nám č tis mil",
+    # Telugu: units, eras and titles (కి.మీ. kilometre, సా.శ. / క్రీ.శ. CE, క్రీ.పూ. BCE, డా.
+    # Dr, సం. year, నం. number, సెం. Saint), written with or without the space ("కి. మీ."),
+    # degrees (బి.ఎ. BA), and initials: Latin letters as Telugu spells them (కె. K., ఎస్. S.).
+    "te": "కి మీ కి.మీ చ.కి.మీ సెం.మీ మి.మీ కి.గ్రా సా సా.శ క్రీ క్రీ.శ క్రీ.పూ శ పూ డా శ్రీ "
+    "సం నం సెం బి.ఎ ఎం.ఎ బి.ఎస్సీ ఎం.ఎస్సీ పిహెచ్.డి ఇ.యు "
+    "ఎ ఏ బి బీ సి సీ డి డీ ఇ ఈ ఎఫ్ జి జీ హెచ్ ఐ జె జే కె కే ఎల్ ఎం ఎమ్ ఎన్ ఓ ఒ పి పీ "
+    "క్యూ ఆర్ ఎస్ యస్ టి టీ యు యూ వి వీ డబ్ల్యు డబ్ల్యూ ఎక్స్ వై జడ్ జెడ్",
 }
 _ABBREVIATIONS["nn"] = _ABBREVIATIONS["no"] = _ABBREVIATIONS["nb"]
 _ORDINAL_PERIOD = frozenset(
