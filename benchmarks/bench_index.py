@@ -18,12 +18,12 @@ Each size runs, one after another, in fresh child processes:
   query    the index opened and preloaded as the bot does in the background (its postings'
            pages mapped in; bm25s holds its arrays in memory too); the same passages' terms
            in bm25s (numba backend, ``method="atire", idf_method="robertson"``, k1/b as
-           ours, single thread) and rank-bm25 (BM25Okapi;
-           100k only: ~1 s a question at 1M); every question asked of ours and bm25s in turn
-           (interleaved, alternating who goes first), then of rank-bm25 in a pass of its own
-           (it sweeps the caches): p50/p95 latency of a top-10, top-10 agreement with
-           rank-bm25 (ours must be identical) and with bm25s (no epsilon floor, float32, and
-           its own order among equal scores: copies tie).
+           ours, single thread) and rank-bm25 (BM25Okapi; 100k only: ~1 s a question at
+           1M); every question asked of ours and bm25s in turn (interleaved, alternating who
+           goes first), each timed from the question's terms (both look their ids up), then
+           of rank-bm25 in a pass of its own (it sweeps the caches): p50/p95 latency of a
+           top-10, top-10 agreement with rank-bm25 (ours must be identical) and with bm25s
+           (no epsilon floor, float32, and its own order among equal scores: copies tie).
   changes  add one article (a new file) and reload, with alerts queued for 1,000 subscribers;
            change it; delete it; an unchanged rescan; then ten one-article reloads and the
            merge the policy makes of them. Wall time of each.
@@ -260,8 +260,9 @@ def child_query(spec: dict) -> dict:
                 hits = index.search(q, 10)
                 ours.append(time.perf_counter() - t0)
                 mine = [position[h.ref] for h in hits]
-            elif ids:
+            elif ids:  # each from the question's terms: bm25s looks its ids up too
                 t0 = time.perf_counter()
+                ids = [i for i in peer.get_tokens_ids(q) if i is not None]
                 docs, scores = peer.retrieve([ids], k=10, show_progress=False, n_threads=1)
                 theirs.append(time.perf_counter() - t0)
                 peer_top = [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]

@@ -111,7 +111,8 @@ def _search(
     between ``low`` and ``high`` times its sum (within rounding)."""
     m = keys.shape[0]
     for p in range(m):
-        if idf[p] < 0:  # no bounds then: the caller asks the numpy kernel
+        # Negative: no bounds. Below float32's range: weights the selection cannot see.
+        if idf[p] < 0 or 0 < idf[p] < 1e-30:  # the caller asks the numpy kernel
             return np.zeros(0, np.int32), np.zeros(0, np.float64), False
     lo = np.zeros(m, np.int64)
     hi = np.zeros(m, np.int64)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.errors import IndexDamaged
-from bot.search.bm25 import average_idf
+from bot.search.bm25 import average_idf, frozen
 from bot.search.segment import Segment, fsync_dir
 
 
@@ -95,8 +95,10 @@ def _save(path: Path, array: np.ndarray) -> None:
 
 
 def load_array(root: Path, name: str) -> np.ndarray:
+    """A stored array, memory-mapped, as a plain read-only ndarray (numpy's memmap subclass
+    wraps every result: a question's term look-up took 4 µs instead of 1)."""
     try:
-        return np.load(root / name, mmap_mode="r", allow_pickle=False)
+        return frozen(np.load(root / name, mmap_mode="r", allow_pickle=False))
     except (OSError, ValueError) as error:
         raise IndexDamaged(f"{name} unreadable ({error})") from None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -236,10 +237,7 @@ class SearchIndex:
             docs, scores = bm25.top(
                 self._postings[0], query.keys, query.idf, self.params, avgdl, k, 0.0
             )
-            return [
-                Hit(PassageRef(0, d), s)
-                for d, s in zip(docs.tolist(), scores.tolist(), strict=True)
-            ]
+            return list(map(Hit, map(PassageRef, repeat(0), docs.tolist()), scores.tolist()))
         best: list[tuple[float, int, int]] = []  # (score, segment, doc)
         for position, postings in enumerate(self._postings):
             threshold = best[-1][0] if len(best) == k else 0.0
