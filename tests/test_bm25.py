@@ -399,3 +399,24 @@ def test_the_numba_kernel_stays_inside_its_arrays(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+
+
+def _file_pages_resident_kb() -> int:
+    """This process's resident file-backed memory (``RssFile``), in kB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1])
+    pytest.skip("no RssFile in /proc/self/status")
+
+
+def test_preload_maps_in_the_postings_questions_read() -> None:
+    rng = np.random.default_rng(5)
+    vocab = [f"w{i}" for i in range(2000)]
+    corpus = [[str(t) for t in rng.choice(vocab, size=60)] for _ in range(20_000)]
+    index = token_index(corpus, BM25Params())
+    a = index.segments[0].segment.arrays
+    postings_kb = (a.post_doc.nbytes + a.post_tf.nbytes + a.post_part.nbytes) // 1024
+    before = _file_pages_resident_kb()
+    index.preload()
+    assert _file_pages_resident_kb() - before >= 0.8 * postings_kb
+    assert index.search(["w1", "w2"], 3)
