@@ -62,7 +62,7 @@ from bot.search.generation import (
 )
 from bot.search.index import SearchIndex
 from bot.search.merge import MergePolicy, merge_segments
-from bot.search.segment import Segment, write_segment
+from bot.search.segment import FORMAT, Segment, write_segment
 from bot.text.analysis import Analyzer
 from bot.text.passages import PassageRules
 
@@ -178,7 +178,10 @@ class IndexManager:
     def analysis(self) -> str:
         """What stored segments must have been analysed with to be reused."""
         signature = getattr(self.analyzer, "signature", "en")
-        return f"{ANALYSIS_VERSION}|{signature}|{json.dumps(dataclasses.asdict(self.rules))}"
+        # The segment format too: an index of an older format is rebuilt as one analysed
+        # differently, not reported damaged.
+        rules = json.dumps(dataclasses.asdict(self.rules))
+        return f"{ANALYSIS_VERSION}|{FORMAT}|{signature}|{rules}"
 
     def open(self, progress: Progress | None = None) -> ReloadReport:
         """Serve the stored index, brought up to date with the corpus (only what changed is
