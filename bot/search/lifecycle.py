@@ -162,6 +162,7 @@ class IndexManager:
         self._catalog: Catalog | None = None
         self._lock = threading.RLock()  # this process's writers; the lock file serves others
         self._merger: threading.Thread | None = None
+        self._outdated: str | None = None  # the stored index found analysed differently
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -209,7 +210,9 @@ class IndexManager:
         catalog = Catalog(root / "catalog.sqlite3")
         try:
             if catalog.settings().get("analysis") != self.analysis:
-                log.info("stored index was analysed differently; rebuilding")
+                if self._outdated != name:  # said once, though opening looks twice
+                    log.info("stored index was analysed differently; rebuilding")
+                    self._outdated = name
                 catalog.close()
                 return
             generation = catalog.current()
