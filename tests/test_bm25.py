@@ -420,3 +420,35 @@ def test_preload_maps_in_the_postings_questions_read() -> None:
     index.preload()
     assert _file_pages_resident_kb() - before >= 0.8 * postings_kb
     assert index.search(["w1", "w2"], 3)
+
+
+def test_a_memo_cleared_by_another_thread_mid_question_costs_nothing(monkeypatch) -> None:
+    """``SearchIndex.query`` clears its term memo when it grows too big; a question looked up
+    in another thread at that moment (alerts match topics in a worker thread while questions
+    are answered) must still get its terms, from its own look-up."""
+    index = token_index([["a", "b"], ["b", "c"], ["c", "d"]], BM25Params())
+    expected = index.query(["a", "c", "zz"])
+    index._terms_seen.clear()
+    look_up = SearchIndex._look_up
+
+    def cleared_meanwhile(self: SearchIndex, terms: list[str]):
+        rows = look_up(self, terms)
+        self._terms_seen.clear()  # what the other thread's query() does
+        return rows
+
+    monkeypatch.setattr(SearchIndex, "_look_up", cleared_meanwhile)
+    got = index.query(["a", "c", "zz"])
+    assert got.keys.tolist() == expected.keys.tolist()
+    assert got.idf.tolist() == expected.idf.tolist()
+
+
+def test_a_huge_k_is_answered_by_both_kernels() -> None:
+    corpus = [[f"w{i}", "a" if i % 3 == 0 else "b"] for i in range(9)]
+    index = token_index(corpus, BM25Params())
+    question = ["w1", "w2", "w4", "a"]  # passages 0, 1, 2, 3, 4, 6
+    bm25.use_numpy()
+    expected = index.search(question, 10**12)
+    assert sorted(h.ref.doc for h in expected) == [0, 1, 2, 3, 4, 6]
+    if bm25.warm_up():
+        assert index.search(question, 10**12) == expected
+    bm25.use_numpy()

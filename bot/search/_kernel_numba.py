@@ -37,8 +37,8 @@ from bot.search.bm25 import (
     top_numpy,
 )
 
-# Selection sums are float32, each within (terms + 3) * 2**-24 of the exact sum of the stored
-# parts; questions have at most ~200 terms, so these margins cover any rounding.
+# Selection sums are float32, each within a relative (terms + 3) * 2**-24 of the exact sum of
+# the stored parts; questions have at most ~200 terms, so these margins cover any rounding.
 _LOOSE = 1.0 - 1e-3  # a selection sum may round this much below its exact value
 _TIGHT = 1.0 + 1e-3  # and a bound is inflated by this much
 _WINDOW = 4096  # passages per window: its float32 buffer fits the first-level cache
@@ -116,7 +116,9 @@ def _search(
             return np.zeros(0, np.int32), np.zeros(0, np.float64), False
     lo = np.zeros(m, np.int64)
     hi = np.zeros(m, np.int64)
-    bound = np.zeros(m, np.float64)  # stored units: the stored parts' highest, times idf
+    # Stored units: the stored parts' highest, times idf, inflated by _TIGHT (float32 parts and
+    # idf round above their float64 values by far less).
+    bound = np.zeros(m, np.float64)
     n_terms = term_hash.shape[0]
     for p in range(m):
         if idf[p] == 0.0:
@@ -130,7 +132,7 @@ def _search(
     order = np.argsort(bound, kind="mergesort")
     first = 0
     while first < m and hi[order[first]] == lo[order[first]]:
-        first += 1  # no postings: never essential, never looked up
+        first += 1  # no postings (every list with postings has a bound above 0: idf >= 1e-30)
     order = order[first:]
     m_live = order.shape[0]
     below = np.zeros(m_live + 1, np.float64)  # below[i]: the bounds of order[:i] added up
@@ -139,7 +141,7 @@ def _search(
     at = lo.copy()  # each list's next posting
     heap = np.empty(k, np.float64)  # the k best selection sums so far
     size = 0
-    pooled = 0  # passages whose selection sum reached the bar when found
+    pooled = 0  # passages that came through their window's filters: the bar rises later
     windows = 0
     # A passage whose best case is below the bar cannot make the top k (it has to beat the
     # floor, and the k-th best sum, drifted down as far as it may be): in stored units.
@@ -268,7 +270,10 @@ def top(
 ) -> tuple[np.ndarray, np.ndarray]:
     p = postings
     low, high = p.basis.scales(params, avgdl)
-    if high > 0:  # else the stored parts are for another k1 or b
+    k = min(k, len(p.doc_len))  # the kernel allocates k: a huge k asks for no more than all
+    if k == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.float64)
+    if high > 0:  # else the stored parts are for another k1 or b (or an unknown average)
         docs, scores, done = _search(
             keys, idf, p.term_hash, p.term_docs, p.post_doc, p.post_tf, p.post_part, p.norm,
             p.deleted, p.term_bound, low, high, params.k1, k, threshold, scratch.buffer,

@@ -196,10 +196,11 @@ class SearchIndex:
         known = self._terms_seen
         if len(known) > 200_000:
             known.clear()
-        missing = [t for t in terms if t not in known]
-        if missing:
-            self._look_up(list(dict.fromkeys(missing)))
-        rows = [known[t] for t in terms]
+        rows = [known.get(t) for t in terms]
+        if None in rows:  # rows held here: another thread may clear the memo meanwhile
+            new = [t for t, r in zip(terms, rows, strict=True) if r is None]
+            fresh = self._look_up(list(dict.fromkeys(new)))
+            rows = [r or fresh[t] for t, r in zip(terms, rows, strict=True)]
         return Query(
             tuple(terms),
             np.array([r[0] for r in rows], np.uint64),
@@ -207,8 +208,8 @@ class SearchIndex:
             np.array([r[2] for r in rows], np.float64),
         )
 
-    def _look_up(self, terms: list[str]) -> None:
-        """Memoise each term's (key, live doc freq, idf): one search of the term table for
+    def _look_up(self, terms: list[str]) -> dict[str, tuple[int, int, float]]:
+        """Each term's (key, live doc freq, idf), memoised: one search of the term table for
         all of them (a question's new words cost ~1 µs each, not ~4 one by one)."""
         keys = term_hashes(terms)
         doc_freq = np.zeros(len(keys), np.int64)
@@ -217,9 +218,11 @@ class SearchIndex:
             found = self.terms[position] == keys
             doc_freq[found] = self.doc_freq[position[found]]
         n, mean = self.generation.docs, self.generation.average_idf
+        rows = {}
         for term, key, df in zip(terms, keys.tolist(), doc_freq.tolist(), strict=True):
             idf = floored_idf(df, n, mean, self.params) if df else 0.0
-            self._terms_seen[term] = (key, df, idf)
+            rows[term] = self._terms_seen[term] = (key, df, idf)
+        return rows
 
     def idf(self, term: str) -> float | None:
         """The term's idf in the live archive, None if no live passage holds it."""

@@ -258,8 +258,9 @@ class Segment:
         open costs milliseconds), so without this each question's first touch of a page of
         postings is a page fault (at 1M passages the kernel's p50 on questions asked for the
         first time went from 254 to 176 µs with it). Run in the background after opening
-        (0.02 s for the 262 MB a 1M-passage segment has here); the pages are the OS's file
-        cache, shared and reclaimable, not the process's own memory."""
+        (0.02 s for the 262 MB a 1M-passage segment has here, when the file is in the OS's
+        cache; else it reads them); the pages are the OS's file cache, shared and reclaimable,
+        not the process's own memory."""
         if self._preloaded:
             return
         for name in _QUESTION_ARRAYS:
