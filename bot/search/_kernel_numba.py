@@ -3,8 +3,9 @@
 One compiled call per segment and question: MaxScore (Turtle & Flood) in windows of passages,
 as Lucene's ``MaxScoreBulkScorer`` does. Each term has an upper bound on its weight. The
 question's lists are split, by bound, into *essential* and *non-essential* ones: the
-non-essential lists' bounds add up to less than the k-th best score found so far, so a passage
-found in none of the essential lists cannot make the top k. Per window of 4,096 passages, the
+non-essential lists' bounds add up to less than the bar (the k-th best score found so far, or
+the floor a search of several segments passes, less the margins below), so a passage found in
+none of the essential lists cannot make the top k. Per window of 4,096 passages, the
 essential lists are added up into a buffer that stays in the CPU's first cache; then, most
 valuable first, each non-essential list's part in the window is added to the passages still
 in the running (looked up one by one when they are few, in one pass when they are many), and
@@ -38,7 +39,7 @@ from bot.search.bm25 import (
 )
 
 # Selection sums are float32, each within a relative (terms + 3) * 2**-24 of the exact sum of
-# the stored parts; questions have at most ~200 terms, so these margins cover any rounding.
+# the stored parts: these margins cover any question of up to ~10,000 terms.
 _LOOSE = 1.0 - 1e-3  # a selection sum may round this much below its exact value
 _TIGHT = 1.0 + 1e-3  # and a bound is inflated by this much
 _WINDOW = 4096  # passages per window: its float32 buffer fits the first-level cache
