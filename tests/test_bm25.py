@@ -321,34 +321,42 @@ def test_changing_the_title_changes_every_passages_terms(seed_and_more) -> None:
     assert all(index.passage_terms(r)[:2] == ["count", "vote"] for r in index.passages())
 
 
+def zipf_vocabulary(size: int) -> tuple[list[str], np.ndarray]:
+    """Words t0, t1, ... and Zipf probabilities (exponent 1.1): long lists of common words."""
+    weights = 1 / np.arange(1, size + 1) ** 1.1
+    return [f"t{i}" for i in range(size)], weights / weights.sum()
+
+
+def with_deletions(index: SearchIndex, rng: np.random.Generator, share: float) -> SearchIndex:
+    """The index with about ``share`` of each segment's passages deleted."""
+    live = [LiveSegment(s.segment, rng.random(len(s.deleted)) < share, s.live_df)
+            for s in index.segments]  # fmt: skip
+    return SearchIndex(index.generation, live, index.terms, index.doc_freq, index.params)
+
+
+def assert_kernels_agree(index: SearchIndex, query: list[str], k: int) -> None:
+    bm25.use_numpy()
+    expected = index.search(query, k)
+    bm25.warm_up()
+    assert index.search(query, k) == expected, query
+
+
 def test_kernels_agree_bit_for_bit_where_pruning_pays() -> None:
     """Big Zipf segments (long lists of common words, with deletions): the numba kernel's
     pruned walk gives the numpy kernel's exhaustive result exactly."""
     if not bm25.warm_up():
         pytest.skip("numba is not installed")
     rng = np.random.default_rng(7)
-    vocab = [f"t{i}" for i in range(400)]
-    weights = 1 / np.arange(1, len(vocab) + 1) ** 1.1
-    weights /= weights.sum()
+    vocab, weights = zipf_vocabulary(400)
     corpus = [
         [str(t) for t in rng.choice(vocab, size=int(rng.integers(5, 80)), p=weights)]
         for _ in range(3000)
     ]
-    index = token_index(corpus, BM25Params())
-    live = index.segments[0]
-    deleted = rng.random(len(corpus)) < 0.05
-    index = SearchIndex(
-        index.generation, [LiveSegment(live.segment, deleted, live.live_df)], index.terms,
-        index.doc_freq, index.params,
-    )  # fmt: skip
+    index = with_deletions(token_index(corpus, BM25Params()), rng, 0.05)
     for _ in range(150):
         query = [str(t) for t in rng.choice(vocab, size=int(rng.integers(1, 9)), p=weights)]
         query += [str(rng.choice(vocab[200:]))]  # one rare term: the walk starts there
-        k = int(rng.choice([1, 3, 10, 50]))
-        bm25.use_numpy()
-        expected = index.search(query, k)
-        bm25.warm_up()
-        assert index.search(query, k) == expected
+        assert_kernels_agree(index, query, int(rng.choice([1, 3, 10, 50])))
     bm25.use_numpy()
 
 
@@ -360,30 +368,20 @@ def test_kernels_agree_across_windows_and_lists_that_end_early(segments: int) ->
     if not bm25.warm_up():
         pytest.skip("numba is not installed")
     rng = np.random.default_rng(11)
-    vocab = [f"t{i}" for i in range(300)]
-    weights = 1 / np.arange(1, len(vocab) + 1) ** 1.1
-    weights /= weights.sum()
-    n = 10_000
+    vocab, weights = zipf_vocabulary(300)
     corpus = []
-    for d in range(n):
+    for d in range(10_000):
         tokens = [str(t) for t in rng.choice(vocab, size=int(rng.integers(3, 30)), p=weights)]
         if d < 2500 and rng.random() < 0.4:
             tokens += ["early"] * int(rng.integers(1, 4))
         if d > 7000 and rng.random() < 0.05:
             tokens.append("late")
         corpus.append(tokens)
-    index = token_index(corpus, BM25Params(), segments)
-    live = [LiveSegment(s.segment, rng.random(len(s.deleted)) < 0.03, s.live_df)
-            for s in index.segments]  # fmt: skip
-    index = SearchIndex(index.generation, live, index.terms, index.doc_freq, index.params)
+    index = with_deletions(token_index(corpus, BM25Params(), segments), rng, 0.03)
     for _ in range(80):
         query = [str(t) for t in rng.choice(vocab, size=int(rng.integers(1, 6)), p=weights)]
         query += [w for w in ("early", "late", str(rng.choice(vocab[150:]))) if rng.random() < 0.6]
-        k = int(rng.choice([1, 10, 40]))
-        bm25.use_numpy()
-        expected = index.search(query, k)
-        bm25.warm_up()
-        assert index.search(query, k) == expected, query
+        assert_kernels_agree(index, query, int(rng.choice([1, 10, 40])))
     bm25.use_numpy()
 
 
