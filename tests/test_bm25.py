@@ -420,24 +420,56 @@ def test_preload_maps_in_the_postings_questions_read() -> None:
     assert index.search(["w1", "w2"], 3)
 
 
-def test_a_memo_cleared_by_another_thread_mid_question_costs_nothing(monkeypatch) -> None:
-    """``SearchIndex.query`` clears its term memo when it grows too big; a question looked up
-    in another thread at that moment (alerts match topics in a worker thread while questions
-    are answered) must still get its terms, from its own look-up."""
-    index = token_index([["a", "b"], ["b", "c"], ["c", "d"]], BM25Params())
-    expected = index.query(["a", "c", "zz"])
-    index._terms_seen.clear()
-    look_up = SearchIndex._look_up
+@pytest.mark.parametrize("layout", ["uniform", "clustered", "tiny"])
+def test_term_ids_and_idf_are_found_alike_by_both_kernels(layout: str) -> None:
+    """The numba look-up guesses a key's place from its value (keys are uniform hashes) and
+    gallops from there: on tables that are not uniform at all it must still find every key
+    the numpy search finds, and nothing else; idf comes out with the same bits."""
+    if not bm25.warm_up():
+        pytest.skip("numba is not installed")
+    from bot.search import _kernel_numba
 
-    def cleared_meanwhile(self: SearchIndex, terms: list[str]):
-        rows = look_up(self, terms)
-        self._terms_seen.clear()  # what the other thread's query() does
-        return rows
+    rng = np.random.default_rng(7)
+    size = {"uniform": 50_000, "clustered": 5_000, "tiny": 1}[layout]
+    if layout == "clustered":  # every key in a sliver at the top or bottom of the range
+        low = rng.integers(0, 2**20, size).astype(np.uint64)
+        table = np.r_[low, np.uint64(2**64 - 1) - low]
+    else:
+        table = rng.integers(0, 2**63, size) * 2 + rng.integers(0, 2, size)
+    table = np.unique(table.astype(np.uint64))
+    live_df = rng.integers(0, 1000, len(table)).astype(np.int64)
+    keys = np.r_[
+        table[rng.integers(0, len(table), 2000)], table[:1], table[-1:],
+        table[:3] - np.uint64(1), table[-3:] + np.uint64(1),
+        rng.integers(0, 2**63, 2000).astype(np.uint64), np.array([0, 2**64 - 1], np.uint64),
+    ].astype(np.uint64)  # fmt: skip
+    ids, doc_freq = _kernel_numba.resolve(table, live_df, keys)
+    want = bm25.local_ids(table, keys)
+    assert ids.tolist() == want.tolist()
+    assert doc_freq.tolist() == np.where(want >= 0, live_df[want], 0).tolist()
+    empty = _kernel_numba.resolve(np.zeros(0, np.uint64), np.zeros(0, np.int64), keys[:5])
+    assert empty[0].tolist() == [-1] * 5 and empty[1].tolist() == [0] * 5
 
-    monkeypatch.setattr(SearchIndex, "_look_up", cleared_meanwhile)
-    got = index.query(["a", "c", "zz"])
-    assert got.keys.tolist() == expected.keys.tolist()
-    assert got.idf.tolist() == expected.idf.tolist()
+    params = BM25Params()
+    frequencies = np.r_[0, 1, 2, 3, rng.integers(1, 10**6, 3000), 499_999, 500_000, 10**6]
+    frequencies = frequencies.astype(np.int64)
+    got = _kernel_numba.idf_values(frequencies, 10**6, 1.7, params.epsilon)
+    expected = [bm25.floored_idf(df, 10**6, 1.7, params) if df else 0.0 for df in frequencies]
+    assert got.tolist() == expected  # bit for bit, the floored ones included
+    bm25.use_numpy()
+
+
+def test_a_question_looked_up_in_another_index_is_found_again() -> None:
+    """A ``Query`` carries its terms' ids in the segments of the index that looked it up;
+    another index (a later generation) numbers its terms differently, so it finds them again
+    (and scores with the statistics the query carries)."""
+    old = token_index([["a", "b"], ["b", "c"], ["d"], ["e"], ["f"]], BM25Params())
+    new = token_index([["z", "y", "c"], ["c", "a"], ["b", "x"], ["w"], ["v"]], BM25Params())
+    query = old.query(["a", "c"])
+    assert query.idf.min() > 0
+    expected = new.search(dataclasses.replace(new.query(["a", "c"]), idf=query.idf), 3)
+    assert [h.ref.doc for h in expected] == [1, 0]
+    assert new.search(query, 3) == expected
 
 
 def test_a_huge_k_is_answered_by_both_kernels() -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -265,7 +265,7 @@ def _weigh(
         scale = np.ones(len(weights))
         scale[asked:] = min(1.0, context_weight * own / old)
         weights = weights * scale
-        query = Query(query.terms, query.keys, query.doc_freq, query.idf * scale)
+        query = replace(query, idf=query.idf * scale)
     return query, dict(zip(query.keys.tolist(), weights.tolist(), strict=True))
 
 

@@ -25,16 +25,18 @@ those questions to the numpy kernel.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from bot.search.bm25 import (
+    WINDOW,
     BM25Params,
     BoundBasis,
     ScoredTerms,
     SegmentPostings,
     frozen,
-    local_ids,
     top_numpy,
 )
 
@@ -42,7 +44,7 @@ from bot.search.bm25 import (
 # the stored parts: these margins cover any question of up to ~10,000 terms.
 _LOOSE = 1.0 - 1e-3  # a selection sum may round this much below its exact value
 _TIGHT = 1.0 + 1e-3  # and a bound is inflated by this much
-_WINDOW = 4096  # passages per window: its float32 buffer fits the first-level cache
+_WINDOW = WINDOW  # passages per window: its float32 buffer fits the first-level cache
 
 
 @njit(cache=True, nogil=True)
@@ -104,94 +106,158 @@ def _push(heap, size, k, value):
 
 
 @njit(cache=True, nogil=True)
+def resolve(term_hash, live_df, keys):
+    """``bm25.resolve``. Keys are uniform 64-bit hashes, so a key's place in the sorted table
+    is about key / 2**64 of the way along it: one guess, then doubling steps, touches a few
+    cache lines where a binary search touches ~log2(terms) (the table is cold for most words
+    of a new question)."""
+    n = term_hash.shape[0]
+    ids = np.full(keys.shape[0], -1, np.int64)
+    doc_freq = np.zeros(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        key = keys[i]
+        if n == 0:
+            break
+        guess = min(int(float(key) * (n / 18446744073709551616.0)), n - 1)
+        if term_hash[guess] < key:  # the key is after the guess
+            low, step = guess, 1  # term_hash[low] < key
+            while low + step < n and term_hash[low + step] < key:
+                low += step
+                step *= 2
+            t = _find(term_hash, low + 1, min(low + step + 1, n), key)
+        else:  # at or before it
+            high, step = guess, 1  # term_hash[high] >= key
+            while high - step >= 0 and term_hash[high - step] >= key:
+                high -= step
+                step *= 2
+            t = _find(term_hash, max(high - step + 1, 0), high, key)
+        if t < n and term_hash[t] == key:
+            ids[i] = t
+            doc_freq[i] = live_df[t]
+    return ids, doc_freq
+
+
+@njit(cache=True, nogil=True)
+def idf_values(doc_freq, n_docs, mean_idf, epsilon):
+    """``bm25.idf_values``: ``okapi_idf`` and its floor, with the same libm ``log``."""
+    idf = np.zeros(doc_freq.shape[0], np.float64)
+    for i in range(doc_freq.shape[0]):
+        df = doc_freq[i]
+        if df > 0:
+            raw = math.log(n_docs - df + 0.5) - math.log(df + 0.5)
+            idf[i] = epsilon * mean_idf if raw < 0 else raw
+    return idf
+
+
+@njit(cache=True, nogil=True)
 def _search(
-    keys, idf, term_hash, term_docs, post_doc, post_tf, post_part, norm, deleted, term_bound,
-    low, high, k1, k, floor, buffer, window, ranges, pool_doc, pool_window, pool_score,
+    terms, idf, term_docs, post_doc, post_tf, post_part, norm, deleted, term_bound,
+    term_window, window_post, window_max, low, high, k1, k, floor,
+    buffer, window, ranges, pool_doc, pool_window, pool_score,
 ):  # fmt: skip
     """Selection sums are in stored units (``post_part``): a passage's live score lies
     between ``low`` and ``high`` times its sum (within rounding)."""
-    m = keys.shape[0]
+    m = terms.shape[0]
     for p in range(m):
         # Negative: no bounds. Below float32's range: weights the selection cannot see.
         if idf[p] < 0 or 0 < idf[p] < 1e-30:  # the caller asks the numpy kernel
             return np.zeros(0, np.int32), np.zeros(0, np.float64), False
+    n_windows = (norm.shape[0] + _WINDOW - 1) // _WINDOW
     lo = np.zeros(m, np.int64)
     hi = np.zeros(m, np.int64)
+    row = np.full(m, -1, np.int64)  # the list's row in the window tables, -1: walked
     # Stored units: the stored parts' highest, times idf, inflated by _TIGHT (float32 parts and
     # idf round above their float64 values by far less).
     bound = np.zeros(m, np.float64)
-    n_terms = term_hash.shape[0]
+    lists = np.empty(m, np.int64)  # the question's positions with postings
+    n_lists = 0
     for p in range(m):
-        if idf[p] == 0.0:
-            continue
-        t = _find(term_hash, 0, n_terms, keys[p])
-        if t == n_terms or term_hash[t] != keys[p]:
+        t = terms[p]
+        if idf[p] == 0.0 or t < 0 or term_docs[t + 1] == term_docs[t]:
             continue
         lo[p], hi[p] = term_docs[t], term_docs[t + 1]
         bound[p] = idf[p] * term_bound[t] * _TIGHT
-    # Lists by bound, lowest first: the non-essential ones are always a prefix of this order.
-    order = np.argsort(bound, kind="mergesort")
-    first = 0
-    while first < m and hi[order[first]] == lo[order[first]]:
-        first += 1  # no postings (every list with postings has a bound above 0: idf >= 1e-30)
-    order = order[first:]
-    m_live = order.shape[0]
-    below = np.zeros(m_live + 1, np.float64)  # below[i]: the bounds of order[:i] added up
-    for i in range(m_live):
-        below[i + 1] = below[i] + bound[order[i]]
-    at = lo.copy()  # each list's next posting
+        row[p] = term_window[t]
+        lists[n_lists] = p
+        n_lists += 1
+    at = lo.copy()  # a walked list's next posting
+    first = np.zeros(m, np.int64)  # each list's postings in the window: first:last
+    last = np.zeros(m, np.int64)
+    local = np.zeros(m, np.float64)  # each list's bound in the window
+    order = np.empty(m, np.int64)  # the window's lists by local bound, lowest first
+    below = np.zeros(m + 1, np.float64)  # below[i]: the local bounds of order[:i] added up
     heap = np.empty(k, np.float64)  # the k best selection sums so far
     size = 0
     pooled = 0  # passages that came through their window's filters: the bar rises later
-    windows = 0
+    windows = 0  # windows scored (the pool's and ranges' numbering)
     # A passage whose best case is below the bar cannot make the top k (it has to beat the
     # floor, and the k-th best sum, drifted down as far as it may be): in stored units.
     bar = floor / high * _LOOSE
-    essential = 0  # order[essential:] are essential
-    while True:
-        while essential < m_live and below[essential + 1] < bar:
-            essential += 1
-        start = np.int64(-1)  # the window starts at the first passage an essential list holds
-        for i in range(essential, m_live):
-            p = order[i]
-            if at[p] < hi[p] and (start < 0 or post_doc[at[p]] < start):
-                start = post_doc[at[p]]
-        if start < 0:
-            break
+    for w in range(n_windows):
+        start = w * _WINDOW
         end = start + _WINDOW
+        total = 0.0
+        n_in = 0
+        for q in range(n_lists):
+            p = lists[q]
+            r = row[p]
+            if r >= 0:  # clamped: a damaged table must not lead outside the list
+                a = min(lo[p] + window_post[r, w], hi[p])
+                b = max(a, min(lo[p] + window_post[r, w + 1], hi[p]))
+                weight = idf[p] * window_max[r, w] * _TIGHT
+            else:
+                a = b = at[p]
+                while b < hi[p] and post_doc[b] < end:
+                    b += 1
+                at[p] = b
+                weight = bound[p]
+            first[p], last[p] = a, b
+            if b > a:
+                local[p] = weight
+                total += weight
+                i = n_in
+                while i > 0 and local[order[i - 1]] > weight:
+                    order[i] = order[i - 1]
+                    i -= 1
+                order[i] = p
+                n_in += 1
+        if n_in == 0 or total < bar:
+            continue  # no passage of the window can make the top k
+        for i in range(n_in):
+            below[i + 1] = below[i] + local[order[i]]
+        essential = 0  # order[essential:n_in] are essential: the others cannot reach the bar
+        while below[essential + 1] < bar:
+            essential += 1
         span = ranges[windows]  # each list's postings in this window, for exact scoring
-        span[:] = 0
+        for p in range(m):
+            span[p, 0], span[p, 1] = first[p], last[p]
         count = 0  # passages of the window in the running: window[:count]
-        for i in range(essential, m_live):
+        for i in range(essential, n_in):
             p = order[i]
             w32 = np.float32(idf[p])
-            j, stop = at[p], hi[p]
-            span[p, 0] = j
-            while j < stop and post_doc[j] < end:
+            for j in range(first[p], last[p]):
                 x = post_doc[j] - start
                 window[count] = x
                 count += buffer[x] == 0.0
                 buffer[x] += w32 * post_part[j]
-                j += 1
-            at[p] = span[p, 1] = j
         # The non-essential lists, most valuable first; before each, the passages whose best
-        # case falls short leave the running.
+        # case falls short leave the running. Branch-free: whether a passage stays is data,
+        # and mispredicted branches cost more than the stores.
         for i in range(essential - 1, -2, -1):
             kept = 0
+            rest = below[i + 1]
             for n in range(count):
                 x = window[n]
-                if buffer[x] + below[i + 1] >= bar and not deleted[start + x]:
-                    window[kept] = x
-                    kept += 1
-                else:
-                    buffer[x] = 0.0
+                value = buffer[x]
+                keep = (value + rest >= bar) & (not deleted[start + x])
+                window[kept] = x
+                kept += keep
+                buffer[x] = value if keep else np.float32(0.0)
             count = kept
             if i < 0 or count == 0:
                 break
             p = order[i]
-            a = _gallop(post_doc, at[p], hi[p], start)
-            b = _gallop(post_doc, a, hi[p], end)
-            at[p], span[p, 0], span[p, 1] = b, a, b
+            a, b = first[p], last[p]
             w32 = np.float32(idf[p])
             # Few in the running: look each up. A look-up is a few cache misses where one pass
             # streams the list: so only when they are very few.
@@ -204,8 +270,8 @@ def _search(
             else:  # many: one pass over the window's part of the list
                 for j in range(a, b):
                     x = post_doc[j] - start
-                    if buffer[x] != 0.0:
-                        buffer[x] += w32 * post_part[j]
+                    value = buffer[x]
+                    buffer[x] = value + (w32 * post_part[j] if value != 0.0 else np.float32(0.0))
         for n in range(count):
             x = window[n]
             score = buffer[x]
@@ -261,8 +327,7 @@ class _Scratch:
 
 def top(
     postings: SegmentPostings,
-    keys: np.ndarray,
-    idf: np.ndarray,
+    terms: ScoredTerms,
     params: BM25Params,
     avgdl: float,
     k: int,
@@ -276,14 +341,15 @@ def top(
         return np.zeros(0, np.int32), np.zeros(0, np.float64)
     if high > 0:  # else the stored parts are for another k1 or b (or an unknown average)
         docs, scores, done = _search(
-            keys, idf, p.term_hash, p.term_docs, p.post_doc, p.post_tf, p.post_part, p.norm,
-            p.deleted, p.term_bound, low, high, params.k1, k, threshold, scratch.buffer,
-            scratch.window, scratch.ranges(len(keys)), scratch.pool_doc, scratch.pool_window,
+            terms.local_ids, terms.idf, p.term_docs, p.post_doc, p.post_tf, p.post_part, p.norm,
+            p.deleted, p.term_bound, p.term_window, p.window_post, p.window_max, low, high,
+            params.k1, k, threshold, scratch.buffer,
+            scratch.window, scratch.ranges(len(terms.idf)), scratch.pool_doc, scratch.pool_window,
             scratch.pool_score,
         )  # fmt: skip
         if done:
             return docs, scores
-    return top_numpy(p, ScoredTerms(local_ids(p.term_hash, keys), idf), params, avgdl, k, threshold)
+    return top_numpy(p, terms, params, avgdl, k, threshold)
 
 
 def scratch(size: int) -> _Scratch:
@@ -302,7 +368,12 @@ def warm() -> None:
         norm=frozen(np.array([1.1, 1.3])),
         deleted=frozen(np.zeros(2, np.bool_)),
         term_bound=frozen(np.array([1.5, 1.0])),
+        term_window=frozen(np.array([0, -1], np.int32)),  # a table row and a walked list
+        window_post=frozen(np.array([[0, 2]], np.int32)),
+        window_max=frozen(np.array([[1.2]], np.float32)),
         basis=BoundBasis(1.2, 0.5, 3.5),
     )
-    keys = np.array([5, 9], np.uint64)
-    top(postings, keys, np.array([1.0, 0.5]), BM25Params(), 3.5, 1, 0.0, scratch(2))
+    keys = np.array([5, 9, 7], np.uint64)
+    ids, doc_freq = resolve(postings.term_hash, frozen(np.array([2, 1], np.int64)), keys)
+    idf = idf_values(doc_freq, 2, 0.1, BM25Params().epsilon)
+    top(postings, ScoredTerms(ids, idf), BM25Params(), 3.5, 1, 0.0, scratch(2))

@@ -98,6 +98,37 @@ class BoundBasis:
         return min(1.0, ratio), max(1.0, ratio)
 
 
+# Passages per window of the numba kernel. Segments store, for each long list, where its
+# postings of every window begin and their highest tf part (``window_table``).
+WINDOW = 4096
+
+
+def window_table(
+    post_term: np.ndarray, post_doc: np.ndarray, part: np.ndarray, n_terms: int, n_docs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(term_window, window_post, window_max)`` for term-major postings: lists of at least
+    ``max(32, windows)`` postings get a row (``term_window[t]``, else -1); row r's postings in
+    window w are ``term_docs[t] + window_post[r, w]`` up to ``window_post[r, w + 1]`` and
+    their highest stored part is ``window_max[r, w]`` (0 when there are none). Shorter lists
+    are walked: they are read in a few cache lines."""
+    n_win = max(1, -(-n_docs // WINDOW))
+    lengths = np.bincount(post_term, minlength=n_terms) if len(post_term) else np.zeros(n_terms)
+    long = np.flatnonzero(lengths >= max(32, n_win))
+    term_window = np.full(n_terms, -1, np.int32)
+    term_window[long] = np.arange(len(long), dtype=np.int32)
+    rows = term_window[post_term]
+    kept = rows >= 0
+    cell = rows[kept].astype(np.int64) * n_win + post_doc[kept] // WINDOW  # ascending
+    counts = np.bincount(cell, minlength=len(long) * n_win).reshape(len(long), n_win)
+    window_post = np.zeros((len(long), n_win + 1), np.int32)
+    np.cumsum(counts, axis=1, out=window_post[:, 1:])
+    window_max = np.zeros(len(long) * n_win, np.float32)
+    if len(cell):
+        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        window_max[cell[first]] = np.maximum.reduceat(part[kept], first)
+    return term_window, window_post, window_max.reshape(len(long), n_win)
+
+
 @dataclass(slots=True)
 class SegmentPostings:
     """What a kernel reads of one segment: term-major postings and per-passage lengths."""
@@ -111,6 +142,9 @@ class SegmentPostings:
     norm: np.ndarray  # float64 k1 * (1 - b + b * length / avgdl): the live archive's, per passage
     deleted: np.ndarray  # bool per passage: deleted passages never score
     term_bound: np.ndarray  # float64 per term: highest tf part of its weight (see basis)
+    term_window: np.ndarray  # int32 per term: its row in the window tables, -1 (see window_table)
+    window_post: np.ndarray  # int32 [rows, windows + 1]
+    window_max: np.ndarray  # float32 [rows, windows]
     basis: BoundBasis
 
 
@@ -156,6 +190,31 @@ def local_ids(term_hash: np.ndarray, keys: np.ndarray) -> np.ndarray:
         return np.full(len(keys), -1, np.int64)
     position = np.minimum(np.searchsorted(term_hash, keys), len(term_hash) - 1)
     return np.where(term_hash[position] == keys, position, -1).astype(np.int64)
+
+
+def resolve(
+    term_hash: np.ndarray, live_df: np.ndarray, keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's term id in a segment (-1: absent) and its live document frequency there
+    (int64 both): what a question needs of each segment, found once."""
+    kernel = _numba
+    if kernel is not None:
+        return kernel.resolve(term_hash, live_df, keys)
+    ids = local_ids(term_hash, keys)
+    return ids, np.where(ids >= 0, live_df[ids], 0).astype(np.int64)
+
+
+def idf_values(
+    doc_freq: np.ndarray, n_docs: int, mean_idf: float, params: BM25Params
+) -> np.ndarray:
+    """``floored_idf`` of each document frequency, 0 where it is 0 (float64, the same bits)."""
+    kernel = _numba
+    if kernel is not None:
+        return kernel.idf_values(doc_freq, n_docs, mean_idf, params.epsilon)
+    return np.array(
+        [floored_idf(df, n_docs, mean_idf, params) if df else 0.0 for df in doc_freq.tolist()],
+        np.float64,
+    )
 
 
 def top_numpy(
@@ -234,21 +293,19 @@ def use_numpy() -> None:
 
 def top(
     postings: SegmentPostings,
-    keys: np.ndarray,
-    idf: np.ndarray,
+    terms: ScoredTerms,
     params: BM25Params,
     avgdl: float,
     k: int,
     threshold: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best ``k`` live passages of one segment with a score above ``threshold``, best first,
-    ties to the lower passage number: ``(passages int32, scores float64)``. ``keys`` and
-    ``idf`` give the question's terms (64-bit keys, live-archive idf) in question order."""
+    ties to the lower passage number: ``(passages int32, scores float64)``. ``terms`` are the
+    question's, in question order: term ids in this segment (``resolve``) and live idf."""
     if k <= 0:
         return np.zeros(0, np.int32), np.zeros(0, np.float64)
     kernel = _numba
     if kernel is None:
-        terms = ScoredTerms(local_ids(postings.term_hash, keys), idf)
         return top_numpy(postings, terms, params, avgdl, k, threshold)
     scratch = _scratch_for(len(postings.doc_len), kernel.scratch)
-    return kernel.top(postings, keys, idf, params, avgdl, k, threshold, scratch)
+    return kernel.top(postings, terms, params, avgdl, k, threshold, scratch)

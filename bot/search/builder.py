@@ -23,7 +23,7 @@ from itertools import chain, islice
 import numpy as np
 
 from bot.articles.model import Article
-from bot.search.bm25 import BM25Params
+from bot.search.bm25 import BM25Params, window_table
 from bot.search.segment import SegmentArrays, article_meta, term_hashes
 from bot.text.analysis import Analyzer
 from bot.text.detection import SAMPLE_CHARS, detect_language
@@ -301,6 +301,10 @@ def finish_segment(
         term_bound = np.maximum.reduceat(part, term_docs[:-1])
     else:
         part = term_bound = np.zeros(0, np.float64)
+    part32 = part.astype(np.float32)
+    term_window, window_post, window_max = window_table(
+        post_term, post_doc, part32, n_terms, n_docs
+    )
     encoded = [t.encode("utf-8", "surrogatepass") for t in strings]
     return SegmentArrays(
         **{name: getattr(c, name) for name in ArticleColumns.__slots__},
@@ -312,8 +316,11 @@ def finish_segment(
         term_docs=term_docs,
         post_doc=post_doc,
         post_tf=post_tf,
-        post_part=part.astype(np.float32),
+        post_part=part32,
         term_bound=term_bound,
+        term_window=term_window,
+        window_post=window_post,
+        window_max=window_max,
     ), {"bound_k1": k1, "bound_b": b, "bound_avgdl": avgdl}
 
 

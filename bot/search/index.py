@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.articles.model import Article, SkippedFile
 from bot.search import bm25
-from bot.search.bm25 import BM25Params, floored_idf
+from bot.search.bm25 import BM25Params
 from bot.search.generation import Generation, LiveSegment, load_array, open_live
 from bot.search.segment import SegmentArrays, term_hash, term_hashes
 from bot.text.passages import PassageRules
@@ -41,12 +41,16 @@ class Hit(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A question's terms as this index sees them (question order, repeats kept)."""
+    """A question's terms as one index sees them (question order, repeats kept)."""
 
     terms: tuple[str, ...]
     keys: np.ndarray  # uint64 term keys
     doc_freq: np.ndarray  # int64 live passages holding the term (0: not in the archive)
     idf: np.ndarray  # float64 rank-bm25 idf (0 where the term is absent)
+    # Per segment of ``index``: each term's id there (int64, -1: absent). Another index's
+    # segments number their terms differently: it finds them again.
+    local_ids: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
+    index: object = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +132,12 @@ class SearchIndex:
     rules: PassageRules = PassageRules()
     skipped: list[SkippedFile] = field(default_factory=list)
     _postings: list[bm25.SegmentPostings] = field(init=False)
-    _terms_seen: dict[str, tuple[int, int, float]] = field(init=False, default_factory=dict)
+    _live_df: list[np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
         avgdl = self.generation.avgdl
         self._postings = [s.segment.postings(s.deleted, self.params, avgdl) for s in self.segments]
+        self._live_df = [bm25.frozen(np.asarray(s.live_df, np.int64)) for s in self.segments]
 
     @classmethod
     def open(
@@ -191,38 +196,22 @@ class SearchIndex:
             live.segment.preload()
 
     def query(self, terms: Sequence[str]) -> Query:
-        """The terms' keys, live document frequencies and idf (memoised per index: questions
-        repeat words, and this index's statistics never change)."""
-        known = self._terms_seen
-        if len(known) > 200_000:
-            known.clear()
-        rows = [known.get(t) for t in terms]
-        if None in rows:  # rows held here: another thread may clear the memo meanwhile
-            new = [t for t, r in zip(terms, rows, strict=True) if r is None]
-            fresh = self._look_up(list(dict.fromkeys(new)))
-            rows = [r or fresh[t] for t, r in zip(terms, rows, strict=True)]
-        return Query(
-            tuple(terms),
-            np.array([r[0] for r in rows], np.uint64),
-            np.array([r[1] for r in rows], np.int64),
-            np.array([r[2] for r in rows], np.float64),
-        )
-
-    def _look_up(self, terms: list[str]) -> dict[str, tuple[int, int, float]]:
-        """Each term's (key, live doc freq, idf), memoised: one search of the term table for
-        all of them (a question's new words cost ~1 µs each, not ~4 one by one)."""
-        keys = term_hashes(terms)
-        doc_freq = np.zeros(len(keys), np.int64)
-        if len(self.terms):
-            position = np.minimum(np.searchsorted(self.terms, keys), len(self.terms) - 1)
-            found = self.terms[position] == keys
-            doc_freq[found] = self.doc_freq[position[found]]
+        """The terms' keys, live document frequencies and idf, and their ids in each segment:
+        one search of each segment's term table per question (``bm25.resolve``)."""
+        keys = term_hashes(list(terms))
+        local_ids, doc_freq = self._resolve(keys)
         n, mean = self.generation.docs, self.generation.average_idf
-        rows = {}
-        for term, key, df in zip(terms, keys.tolist(), doc_freq.tolist(), strict=True):
-            idf = floored_idf(df, n, mean, self.params) if df else 0.0
-            rows[term] = self._terms_seen[term] = (key, df, idf)
-        return rows
+        idf = bm25.idf_values(doc_freq, n, mean, self.params)
+        return Query(tuple(terms), keys, doc_freq, idf, local_ids, self)
+
+    def _resolve(self, keys: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        doc_freq = np.zeros(len(keys), np.int64)
+        local_ids = []
+        for postings, live_df in zip(self._postings, self._live_df, strict=True):
+            ids, found = bm25.resolve(postings.term_hash, live_df, keys)
+            local_ids.append(ids)
+            doc_freq += found
+        return tuple(local_ids), doc_freq
 
     def idf(self, term: str) -> float | None:
         """The term's idf in the live archive, None if no live passage holds it."""
@@ -235,18 +224,17 @@ class SearchIndex:
             query = self.query(query)
         if k <= 0 or not len(query.keys) or not query.doc_freq.any():
             return []
+        local_ids = query.local_ids if query.index is self else self._resolve(query.keys)[0]
         avgdl = self.generation.avgdl
         if len(self._postings) == 1:  # the common case after merges: no merging of lists
-            docs, scores = bm25.top(
-                self._postings[0], query.keys, query.idf, self.params, avgdl, k, 0.0
-            )
+            terms = bm25.ScoredTerms(local_ids[0], query.idf)
+            docs, scores = bm25.top(self._postings[0], terms, self.params, avgdl, k, 0.0)
             return list(map(Hit, map(PassageRef, repeat(0), docs.tolist()), scores.tolist()))
         best: list[tuple[float, int, int]] = []  # (score, segment, doc)
         for position, postings in enumerate(self._postings):
             threshold = best[-1][0] if len(best) == k else 0.0
-            docs, scores = bm25.top(
-                postings, query.keys, query.idf, self.params, avgdl, k, threshold
-            )
+            terms = bm25.ScoredTerms(local_ids[position], query.idf)
+            docs, scores = bm25.top(postings, terms, self.params, avgdl, k, threshold)
             if len(docs):
                 found = zip(scores.tolist(), [position] * len(docs), docs.tolist(), strict=True)
                 best = sorted([*best, *found], key=lambda h: (-h[0], h[1], h[2]))[:k]

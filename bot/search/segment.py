@@ -35,6 +35,7 @@ import numpy as np
 from bot.articles.model import Article
 from bot.errors import IndexDamaged
 from bot.search.bm25 import (
+    WINDOW,
     BM25Params,
     BoundBasis,
     SegmentPostings,
@@ -43,7 +44,7 @@ from bot.search.bm25 import (
     local_ids,
 )
 
-FORMAT = 3
+FORMAT = 4
 
 
 @lru_cache(maxsize=65536)  # questions and topics repeat their words
@@ -101,6 +102,11 @@ class SegmentArrays:
     # float64: the term's highest tf part of the weight, tf*(k1+1)/(tf + k1*(1-b+b*len/avgdl)),
     # with the k1, b and average length recorded in the manifest (for exact pruning bounds)
     term_bound: np.ndarray
+    # each long list's postings per window of passages, and their highest stored part there
+    # (``bm25.window_table``): int32 [T], int32 [rows, windows + 1], float32 [rows, windows]
+    term_window: np.ndarray
+    window_post: np.ndarray
+    window_max: np.ndarray
 
     @property
     def articles(self) -> int:
@@ -120,7 +126,10 @@ ARRAY_NAMES = tuple(f.name for f in fields(SegmentArrays))
 
 _ALIGN = 64  # array offsets in the data file: aligned for vector loads
 # What every question reads: the term table and the postings (``Segment.preload``).
-_QUESTION_ARRAYS = ("term_hash", "term_docs", "term_bound", "post_doc", "post_tf", "post_part")
+_QUESTION_ARRAYS = (
+    "term_hash", "term_docs", "term_bound", "term_window", "window_post", "window_max",
+    "post_doc", "post_tf", "post_part",
+)  # fmt: skip
 
 
 def write_segment(arrays: SegmentArrays, final: Path, info: dict[str, object]) -> None:
@@ -235,6 +244,7 @@ class Segment:
             "art_by_key": n_art, "sent_start": n_sent, "sent_end": n_sent,
             "sent_tokens": n_sent + 1, "doc_first": n_doc, "doc_last": n_doc, "doc_len": n_doc,
             "term_text": n_term + 1, "term_docs": n_term + 1, "term_bound": n_term,
+            "term_window": n_term,
         }  # fmt: skip
         for name, length in expect.items():
             if len(getattr(a, name)) != length:
@@ -247,6 +257,17 @@ class Segment:
         for name, offsets in ends.items():
             if len(offsets) and int(offsets[-1]) != len(getattr(a, name)):
                 raise IndexDamaged(f"segment {self.name}: {name} does not match its offsets")
+        # The numba kernel reads postings where the window table points: it must fit them.
+        long = np.flatnonzero(a.term_window >= 0)
+        windows = max(1, -(-n_doc // WINDOW))
+        if (
+            a.window_post.shape != (len(long), windows + 1)
+            or a.window_max.shape != (len(long), windows)
+            or not np.array_equal(a.term_window[long], np.arange(len(long)))
+            or (a.window_post[:, 0] != 0).any()
+            or not np.array_equal(a.window_post[:, -1], a.term_docs[long + 1] - a.term_docs[long])
+        ):
+            raise IndexDamaged(f"segment {self.name}: the window table does not fit the postings")
 
     @property
     def size(self) -> int:
@@ -311,6 +332,7 @@ class Segment:
             frozen(norms),
             frozen(np.asarray(deleted, bool)),
             frozen(a.term_bound),
+            *map(frozen, (a.term_window, a.window_post, a.window_max)),
             BoundBasis(
                 float(self.info.get("bound_k1", 0.0)),
                 float(self.info.get("bound_b", 0.0)),
