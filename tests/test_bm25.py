@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from bot.articles import Article, read_corpus
+from bot.errors import IndexDamaged
 from bot.search import bm25
 from bot.search.bm25 import BM25Params
 from bot.search.builder import AnalysedArticle, SegmentBuilder
@@ -482,3 +483,57 @@ def test_a_huge_k_is_answered_by_both_kernels() -> None:
     if bm25.warm_up():
         assert index.search(question, 10**12) == expected
     bm25.use_numpy()
+
+
+def test_the_window_table_says_where_each_long_list_is_in_every_window() -> None:
+    """Checked against the postings themselves, posting by posting, on a segment of three
+    windows with lists long and short (only lists of at least 32 postings get a row)."""
+    n_docs = 2 * bm25.WINDOW + 100
+    corpus = [
+        ["common", f"w{n % 50}", *(["rare"] if n % 997 == 0 else [])]
+        + (["tail"] if n >= 2 * bm25.WINDOW else [])
+        for n in range(n_docs)
+    ]
+    index = token_index(corpus, BM25Params())
+    a = index.segments[0].segment.arrays
+    windows = 3
+    assert a.window_post.shape[1] == windows + 1 and a.window_max.shape[1] == windows
+    rows = 0
+    for t in range(a.terms):
+        lo, hi = int(a.term_docs[t]), int(a.term_docs[t + 1])
+        r = int(a.term_window[t])
+        if hi - lo < 32:
+            assert r == -1
+            continue
+        assert r == rows
+        rows += 1
+        docs, parts = a.post_doc[lo:hi], a.post_part[lo:hi]
+        for w in range(windows):
+            inside = (docs >= w * bm25.WINDOW) & (docs < (w + 1) * bm25.WINDOW)
+            where = np.flatnonzero(inside)
+            if len(where):
+                assert (int(a.window_post[r, w]), int(a.window_post[r, w + 1])) == (
+                    where[0],
+                    where[-1] + 1,
+                )
+                assert a.window_max[r, w] == parts[inside].max()
+            else:
+                assert a.window_post[r, w] == a.window_post[r, w + 1]
+                assert a.window_max[r, w] == 0
+    assert rows == len(a.window_post) >= 52  # common, w0..w49, tail
+    tail = index.query(["tail"]).local_ids[0][0]
+    assert a.window_post[a.term_window[tail]].tolist() == [0, 0, 0, 100]
+
+
+def test_a_window_table_that_does_not_fit_its_postings_is_damage(tmp_path: Path) -> None:
+    """The numba kernel reads postings where the table points: a table that points past its
+    list must stop the segment at opening, not mislead the kernel."""
+    corpus = [["common", f"w{n % 3}"] for n in range(200)]
+    builder = SegmentBuilder(BM25Params())
+    for n, terms in enumerate(corpus):
+        builder.add(token_article(n, terms))
+    arrays, basis = builder.build()
+    arrays.window_post[0, -1] += 1
+    write_segment(arrays, tmp_path / "seg", basis)
+    with pytest.raises(IndexDamaged, match="window table"):
+        Segment(tmp_path / "seg")

@@ -1,17 +1,21 @@
 """The numba build of ``bm25.top`` (imported only by ``bm25.warm_up``; numba is optional).
 
-One compiled call per segment and question: MaxScore (Turtle & Flood) in windows of passages,
-as Lucene's ``MaxScoreBulkScorer`` does. Each term has an upper bound on its weight. The
-question's lists are split, by bound, into *essential* and *non-essential* ones: the
-non-essential lists' bounds add up to less than the bar (the k-th best score found so far, or
-the floor a search of several segments passes, less the margins below), so a passage found in
-none of the essential lists cannot make the top k. Per window of 4,096 passages, the
-essential lists are added up into a buffer that stays in the CPU's first cache; then, most
-valuable first, each non-essential list's part in the window is added to the passages still
-in the running (looked up one by one when they are few, in one pass when they are many), and
-before each list the passages whose best case falls short leave. As the k-th best score
-rises, more lists become non-essential: common words then cost a few look-ups instead of
-their whole list, and windows no essential list reaches are skipped.
+One compiled call per segment and question: MaxScore (Turtle & Flood) in windows of 4,096
+passages with block-max bounds, as Lucene's ``MaxScoreBulkScorer`` does. Segments store, for
+each long list, where its postings of every window begin and their highest tf part there
+(``bm25.window_table``). Per window, the question's lists are split by their bound *in that
+window* into *essential* and *non-essential* ones: the non-essential lists' bounds add up to
+less than the bar (the k-th best score found so far, or the floor a search of several
+segments passes, less the margins below), so a passage found in none of the essential lists
+cannot make the top k. The essential lists are added up into a buffer that stays in the CPU's
+first cache; then, most valuable first, each non-essential list's part in the window is added
+to the passages still in the running (looked up one by one when they are few, in one pass when
+they are many), and before each list the passages whose best case falls short leave.
+
+Windows are taken most promising first (the sum of their lists' bounds there), so the bar
+rises early; the scan ends at the first window whose best case is below it. Each window's
+postings are prefetched while the one before is scored: a new question finds its lists in
+main memory, and the hardware's prefetcher does not hide runs this short.
 
 The selection adds the float32 tf parts stored at indexing time (``post_part``: no per-passage
 length is read while selecting), computed with the segment's own average length: today's may
@@ -105,19 +109,6 @@ def _find(array, start, end, value):
         else:
             end = middle
     return start
-
-
-@njit(cache=True, nogil=True)
-def _gallop(array, start, end, value):
-    """``_find`` for a value expected near ``start``: doubling steps, then a binary search."""
-    if start >= end or array[start] >= value:
-        return start
-    step = 1
-    low = start  # array[low] < value
-    while start + step < end and array[start + step] < value:
-        low = start + step
-        step *= 2
-    return _find(array, low + 1, min(start + step + 1, end), value)
 
 
 @njit(cache=True, nogil=True)
@@ -222,7 +213,29 @@ def _search(
         row[p] = term_window[t]
         lists[n_lists] = p
         n_lists += 1
-    at = lo.copy()  # a walked list's next posting
+    # Each window's best case, and walked lists' postings per window (one pass each). Windows
+    # are scored most promising first: the bar rises sooner (a question's rare word lifts
+    # the few windows that hold it), and once a window's best case is below the bar, so is
+    # every later one's.
+    walked = np.zeros((m, n_windows + 1), np.int64)
+    best_case = np.zeros(n_windows, np.float64)
+    for q in range(n_lists):
+        p = lists[q]
+        r = row[p]
+        if r >= 0:
+            for w in range(n_windows):
+                if window_post[r, w + 1] > window_post[r, w]:
+                    best_case[w] += idf[p] * window_max[r, w] * _TIGHT
+        else:
+            j = lo[p]
+            for w in range(n_windows):
+                walked[p, w] = j
+                while j < hi[p] and post_doc[j] < (w + 1) * _WINDOW:
+                    j += 1
+                if j > walked[p, w]:
+                    best_case[w] += bound[p]
+            walked[p, n_windows] = j
+    by_promise = np.argsort(-best_case, kind="mergesort")
     first = np.zeros(m, np.int64)  # each list's postings in the window: first:last
     last = np.zeros(m, np.int64)
     local = np.zeros(m, np.float64)  # each list's bound in the window
@@ -235,12 +248,16 @@ def _search(
     # A passage whose best case is below the bar cannot make the top k (it has to beat the
     # floor, and the k-th best sum, drifted down as far as it may be): in stored units.
     bar = floor / high * _LOOSE
-    _fetch_window(0, lists, n_lists, row, lo, hi, window_post, post_doc, post_part)
-    for w in range(n_windows):
+    if n_windows:
+        _fetch_window(by_promise[0], lists, n_lists, row, lo, hi, window_post, post_doc, post_part)
+    for next_window in range(1, n_windows + 1):
+        w = by_promise[next_window - 1]
+        if best_case[w] < bar:
+            break  # no passage of this window or any later one can make the top k
         start = w * _WINDOW
-        end = start + _WINDOW
-        if w + 1 < n_windows:
-            _fetch_window(w + 1, lists, n_lists, row, lo, hi, window_post, post_doc, post_part)
+        if next_window < n_windows:
+            w_next = by_promise[next_window]
+            _fetch_window(w_next, lists, n_lists, row, lo, hi, window_post, post_doc, post_part)
         total = 0.0
         n_in = 0
         for q in range(n_lists):
@@ -251,10 +268,7 @@ def _search(
                 b = max(a, min(lo[p] + window_post[r, w + 1], hi[p]))
                 weight = idf[p] * window_max[r, w] * _TIGHT
             else:
-                a = b = at[p]
-                while b < hi[p] and post_doc[b] < end:
-                    b += 1
-                at[p] = b
+                a, b = walked[p, w], walked[p, w + 1]
                 weight = bound[p]
             first[p], last[p] = a, b
             if b > a:
