@@ -104,29 +104,28 @@ WINDOW = 4096
 
 
 def window_table(
-    post_term: np.ndarray, post_doc: np.ndarray, part: np.ndarray, n_terms: int, n_docs: int
+    term_docs: np.ndarray, post_doc: np.ndarray, part: np.ndarray, n_docs: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(term_window, window_post, window_max)`` for term-major postings: lists of at least
     ``max(32, windows)`` postings get a row (``term_window[t]``, else -1); row r's postings in
     window w are ``term_docs[t] + window_post[r, w]`` up to ``window_post[r, w + 1]`` and
     their highest stored part is ``window_max[r, w]`` (0 when there are none). Shorter lists
-    are walked: they are read in a few cache lines."""
+    are walked: they are read in a few cache lines. One search per long list, so that a
+    merge of a million passages needs no per-posting temporaries."""
     n_win = max(1, -(-n_docs // WINDOW))
-    lengths = np.bincount(post_term, minlength=n_terms) if len(post_term) else np.zeros(n_terms)
+    lengths = np.diff(term_docs)
     long = np.flatnonzero(lengths >= max(32, n_win))
-    term_window = np.full(n_terms, -1, np.int32)
+    term_window = np.full(len(lengths), -1, np.int32)
     term_window[long] = np.arange(len(long), dtype=np.int32)
-    rows = term_window[post_term]
-    kept = rows >= 0
-    cell = rows[kept].astype(np.int64) * n_win + post_doc[kept] // WINDOW  # ascending
-    counts = np.bincount(cell, minlength=len(long) * n_win).reshape(len(long), n_win)
     window_post = np.zeros((len(long), n_win + 1), np.int32)
-    np.cumsum(counts, axis=1, out=window_post[:, 1:])
-    window_max = np.zeros(len(long) * n_win, np.float32)
-    if len(cell):
-        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-        window_max[cell[first]] = np.maximum.reduceat(part[kept], first)
-    return term_window, window_post, window_max.reshape(len(long), n_win)
+    window_max = np.zeros((len(long), n_win), np.float32)
+    edges = np.arange(n_win + 1, dtype=np.int64) * WINDOW
+    for r, t in enumerate(long.tolist()):
+        lo, hi = int(term_docs[t]), int(term_docs[t + 1])
+        window_post[r] = positions = np.searchsorted(post_doc[lo:hi], edges)
+        filled = positions[1:] > positions[:-1]
+        window_max[r, filled] = np.maximum.reduceat(part[lo:hi], positions[:-1][filled])
+    return term_window, window_post, window_max
 
 
 @dataclass(slots=True)
@@ -174,7 +173,9 @@ def _scratch_for(size: int, make: Callable[[int], object]) -> object:
     _scratch.buffers = buffers
     buffer = buffers.get((size, make))
     if buffer is None:
-        if len(buffers) > 8:  # segments come and go with merges
+        # Segments come and go with merges; an index has a few dozen at most (the merge
+        # policy's), and each size needs its own: fewer would reallocate on every question.
+        if len(buffers) > 64:
             buffers.clear()
         buffer = buffers[size, make] = make(size)
     return buffer

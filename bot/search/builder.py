@@ -302,9 +302,7 @@ def finish_segment(
     else:
         part = term_bound = np.zeros(0, np.float64)
     part32 = part.astype(np.float32)
-    term_window, window_post, window_max = window_table(
-        post_term, post_doc, part32, n_terms, n_docs
-    )
+    term_window, window_post, window_max = window_table(term_docs, post_doc, part32, n_docs)
     encoded = [t.encode("utf-8", "surrogatepass") for t in strings]
     return SegmentArrays(
         **{name: getattr(c, name) for name in ArticleColumns.__slots__},

@@ -641,7 +641,10 @@ class IndexManager:
                 if self._root != root or not self._commit_merge(lives, root / name):
                     shutil.rmtree(root / name, ignore_errors=True)
                     return False
-        self.preload()  # the merged segment, before questions fault it in page by page
+        try:  # the merged segment, before questions fault it in page by page
+            self.preload()
+        except OSError as error:  # committed all the same: questions fault the pages in
+            log.warning("preloading the merged segment failed: %s", error)
         return True
 
     def _commit_merge(self, merged: Sequence[LiveSegment], directory: Path) -> bool:
