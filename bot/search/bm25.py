@@ -20,11 +20,11 @@ Two kernels select the top k, with identical results (tested):
 * ``numpy``: exhaustive term-at-a-time accumulation into a scratch array, then selection among
   the touched passages only. Needs nothing but numpy; used until numba is warmed up.
 * ``numba`` (``_kernel_numba``): MaxScore, compiled: passages are selected on the tf parts
-  stored at indexing time, with per-term upper bounds that let the lists of common words be
-  probed instead of walked. Exact: bounds are never below a real weight, the selection's
-  margins cover the stored parts' drift from the live average length, survivors are scored
-  again with the live statistics in question order, and ties keep going to the earlier
-  passage.
+  stored at indexing time, with upper bounds per term and per window of passages
+  (``window_table``) that let the lists of common words be probed instead of walked. Exact:
+  bounds are never below a real weight, the selection's margins cover the stored parts'
+  drift from the live average length, survivors are scored again with the live statistics
+  in question order, and ties keep going to the earlier passage.
 """
 
 from __future__ import annotations
@@ -202,6 +202,8 @@ def resolve(
     if kernel is not None:
         return kernel.resolve(term_hash, live_df, keys)
     ids = local_ids(term_hash, keys)
+    if not len(live_df):  # a segment without terms: nothing to find
+        return ids, np.zeros(len(keys), np.int64)
     return ids, np.where(ids >= 0, live_df[ids], 0).astype(np.int64)
 
 
