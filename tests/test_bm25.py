@@ -537,3 +537,21 @@ def test_a_window_table_that_does_not_fit_its_postings_is_damage(tmp_path: Path)
     write_segment(arrays, tmp_path / "seg", basis)
     with pytest.raises(IndexDamaged, match="window table"):
         Segment(tmp_path / "seg")
+
+
+def test_remembered_terms_make_the_same_query() -> None:
+    """Topic matching memoises terms (``remember``): a query built from the memo is the one
+    built afresh, segment ids included, across segments."""
+    corpus = [["a", "b"], ["b", "c"], ["c", "d"], ["e"], ["f"], ["a", "f"]]
+    index = token_index(corpus, BM25Params(), segments=2)
+    terms = ["a", "c", "zz", "a"]
+    fresh = index.query(terms)
+    first = index.query(terms, remember=True)
+    assert set(index._terms_seen) == {"a", "c", "zz"}
+    again = index.query(terms, remember=True)  # every term from the memo
+    for query in (first, again):
+        assert query.keys.tolist() == fresh.keys.tolist()
+        assert query.doc_freq.tolist() == fresh.doc_freq.tolist()
+        assert query.idf.tolist() == fresh.idf.tolist()
+        assert [i.tolist() for i in query.local_ids] == [i.tolist() for i in fresh.local_ids]
+        assert index.search(query, 4) == index.search(fresh, 4)

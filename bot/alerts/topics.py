@@ -107,7 +107,7 @@ class ArticleTerms:
 def relevance(index: SearchIndex, article: ArticleTerms, terms: tuple[str, ...]) -> float:
     """Best passage's BM25 score for ``terms`` over the sum of their idf. A term no article
     uses counts with the average idf: it is missing from this article too."""
-    query = index.query(list(terms))
+    query = index.query(list(terms), remember=True)
     mass = float(np.where(query.doc_freq > 0, query.idf, index.average_idf).sum())
     if mass <= 0:
         return 0.0

@@ -133,6 +133,11 @@ class SearchIndex:
     skipped: list[SkippedFile] = field(default_factory=list)
     _postings: list[bm25.SegmentPostings] = field(init=False)
     _live_df: list[np.ndarray] = field(init=False)
+    # term -> (key, live doc freq, idf, its id in each segment): topics and questions repeat
+    # words, and this index's statistics never change
+    _terms_seen: dict[str, tuple[int, int, float, tuple[int, ...]]] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         avgdl = self.generation.avgdl
@@ -195,13 +200,36 @@ class SearchIndex:
         for live in self.segments:
             live.segment.preload()
 
-    def query(self, terms: Sequence[str]) -> Query:
+    def query(self, terms: Sequence[str], remember: bool = False) -> Query:
         """The terms' keys, live document frequencies and idf, and their ids in each segment:
-        one search of each segment's term table per question (``bm25.resolve``)."""
+        one search of each segment's term table (``bm25.resolve``). ``remember``: memoise
+        each term (topic matching asks the same words of every new article); a question's
+        words are mostly new, and memoising them costs it more than it saves."""
+        known = self._terms_seen
+        rows = [known.get(t) for t in terms] if remember else [None]
+        if rows and None not in rows:  # rows held here: another thread may clear the memo
+            return Query(
+                tuple(terms),
+                np.array([r[0] for r in rows], np.uint64),
+                np.array([r[1] for r in rows], np.int64),
+                np.array([r[2] for r in rows], np.float64),
+                tuple(
+                    np.array([r[3][s] for r in rows], np.int64) for s in range(len(self._live_df))
+                ),
+                self,
+            )
         keys = term_hashes(list(terms))
         local_ids, doc_freq = self._resolve(keys)
         n, mean = self.generation.docs, self.generation.average_idf
         idf = bm25.idf_values(doc_freq, n, mean, self.params)
+        if remember:
+            if len(known) > 200_000:
+                known.clear()
+            ids = zip(*(i.tolist() for i in local_ids), strict=True) if local_ids else repeat(())
+            for row in zip(
+                terms, keys.tolist(), doc_freq.tolist(), idf.tolist(), ids, strict=False
+            ):
+                known[row[0]] = row[1:]
         return Query(tuple(terms), keys, doc_freq, idf, local_ids, self)
 
     def _resolve(self, keys: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
