@@ -135,8 +135,8 @@ class SearchIndex:
     skipped: list[SkippedFile] = field(default_factory=list)
     _postings: list[bm25.SegmentPostings] = field(init=False)
     _live_df: list[np.ndarray] = field(init=False)
-    # term -> (key, live doc freq, idf, its id in each segment): topics and questions repeat
-    # words, and this index's statistics never change
+    # term -> (key, live doc freq, idf, its id in each segment), for ``query(remember=True)``:
+    # topic matching repeats its words, and this index's statistics never change
     _terms_seen: dict[str, tuple[int, int, float, tuple[int, ...]]] = field(
         init=False, default_factory=dict
     )
