@@ -392,9 +392,12 @@ def test_the_numba_kernel_stays_inside_its_arrays(tmp_path: Path) -> None:
     off by one would otherwise read a neighbour's memory and perhaps still give the answer."""
     pytest.importorskip("numba")
     env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
-    test = f"{__file__}::test_kernels_agree_across_windows_and_lists_that_end_early"
+    tests = [
+        f"{__file__}::test_kernels_agree_across_windows_and_lists_that_end_early",
+        f"{__file__}::test_a_wrong_window_table_gives_wrong_passages_not_a_crash",
+    ]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", test],
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", *tests],
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
@@ -525,18 +528,50 @@ def test_the_window_table_says_where_each_long_list_is_in_every_window() -> None
     assert a.window_post[a.term_window[tail]].tolist() == [0, 0, 0, 100]
 
 
-def test_a_window_table_that_does_not_fit_its_postings_is_damage(tmp_path: Path) -> None:
-    """The numba kernel reads postings where the table points: a table that points past its
-    list must stop the segment at opening, not mislead the kernel."""
-    corpus = [["common", f"w{n % 3}"] for n in range(200)]
+def _damaged_window_table(folder: Path, damage) -> Path:
+    """A segment of three windows whose window table ``damage(window_post)`` changed."""
     builder = SegmentBuilder(BM25Params())
-    for n, terms in enumerate(corpus):
-        builder.add(token_article(n, terms))
+    for n in range(3 * bm25.WINDOW):
+        builder.add(token_article(n, [f"w{n % 2}", *(["x"] if n % 7 == 0 else [])]))
     arrays, basis = builder.build()
-    arrays.window_post[0, -1] += 1
-    write_segment(arrays, tmp_path / "seg", basis)
+    damage(arrays.window_post)
+    write_segment(arrays, folder / "seg", basis)
+    return folder / "seg"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda table: table[:, -1].__iadd__(1),  # past its list's end
+        lambda table: table[:, 1].__setitem__(slice(None), table[:, -1] + 1),  # decreasing
+    ],
+    ids=["end", "order"],
+)
+def test_a_window_table_that_does_not_fit_its_postings_is_damage(tmp_path: Path, damage) -> None:
+    """The numba kernel reads postings where the table points: a table that points past its
+    list, or goes backwards, stops the segment at opening."""
     with pytest.raises(IndexDamaged, match="window table"):
-        Segment(tmp_path / "seg")
+        Segment(_damaged_window_table(tmp_path, damage))
+
+
+def test_a_wrong_window_table_gives_wrong_passages_not_a_crash(tmp_path: Path) -> None:
+    """A table damaged within its bounds (in order, ends right) passes the opening checks of a
+    segment too big to checksum: the kernel may then misplace postings, but every write stays
+    in its buffer (the bounds-checked run below runs this test too)."""
+    if not bm25.warm_up():
+        pytest.skip("numba is not installed")
+    path = _damaged_window_table(
+        tmp_path, lambda table: table[:, 1].__setitem__(slice(None), table[:, 2])
+    )
+    segment = Segment(path)
+    live = [LiveSegment(segment, np.zeros(segment.arrays.passages, bool), own_doc_freq(segment))]
+    generation = write_generation(tmp_path, 1, live, {}, {segment.name}, time.time())
+    index = SearchIndex.open(tmp_path, generation, BM25Params())
+    for k in (1, 3, 10, 100):
+        hits = index.search(["x", "w0"], k)  # idf > 0 both: the numba kernel's questions
+        assert len(hits) <= k
+        assert all(0 <= h.ref.doc < segment.arrays.passages for h in hits)
+    bm25.use_numpy()
 
 
 def test_remembered_terms_make_the_same_query() -> None:

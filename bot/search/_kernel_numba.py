@@ -48,10 +48,15 @@ from bot.search.bm25 import (
 )
 
 # Selection sums are float32, each within a relative (terms + 3) * 2**-24 of the exact sum of
-# the stored parts: these margins cover any question of up to ~10,000 terms.
+# the stored parts: these margins cover any question of up to ~5,000 terms (the bar counts
+# the rounding on both sides).
 _LOOSE = 1.0 - 1e-3  # a selection sum may round this much below its exact value
 _TIGHT = 1.0 + 1e-3  # and a bound is inflated by this much
 _WINDOW = WINDOW  # passages per window: its float32 buffer fits the first-level cache
+# A window's postings are start + (0.._WINDOW-1) in a sound segment. Masked, a damaged window
+# table or posting can give a wrong passage, never a write outside the buffer: segments too big
+# to checksum at every opening are trusted by their sizes and the table's ends only.
+_MASK = _WINDOW - 1
 
 
 @intrinsic
@@ -195,7 +200,8 @@ def _search(
         # Negative: no bounds. Below float32's range: weights the selection cannot see.
         if idf[p] < 0 or 0 < idf[p] < 1e-30:  # the caller asks the numpy kernel
             return np.zeros(0, np.int32), np.zeros(0, np.float64), False
-    n_windows = (norm.shape[0] + _WINDOW - 1) // _WINDOW
+    n_docs = norm.shape[0]
+    n_windows = (n_docs + _WINDOW - 1) // _WINDOW
     lo = np.zeros(m, np.int64)
     hi = np.zeros(m, np.int64)
     row = np.full(m, -1, np.int64)  # the list's row in the window tables, -1: walked
@@ -258,7 +264,6 @@ def _search(
         if next_window < n_windows:
             w_next = by_promise[next_window]
             _fetch_window(w_next, lists, n_lists, row, lo, hi, window_post, post_doc, post_part)
-        total = 0.0
         n_in = 0
         for q in range(n_lists):
             p = lists[q]
@@ -273,17 +278,18 @@ def _search(
             first[p], last[p] = a, b
             if b > a:
                 local[p] = weight
-                total += weight
                 i = n_in
                 while i > 0 and local[order[i - 1]] > weight:
                     order[i] = order[i - 1]
                     i -= 1
                 order[i] = p
                 n_in += 1
-        if n_in == 0 or total < bar:
-            continue  # no passage of the window can make the top k
+        if n_in == 0:
+            continue
         for i in range(n_in):
             below[i + 1] = below[i] + local[order[i]]
+        if below[n_in] < bar:
+            continue  # no passage of the window can make the top k
         essential = 0  # order[essential:n_in] are essential: the others cannot reach the bar
         while below[essential + 1] < bar:
             essential += 1
@@ -295,7 +301,7 @@ def _search(
             p = order[i]
             w32 = np.float32(idf[p])
             for j in range(first[p], last[p]):
-                x = post_doc[j] - start
+                x = (post_doc[j] - start) & _MASK  # (see _MASK)
                 window[count] = x
                 count += buffer[x] == 0.0
                 buffer[x] += w32 * post_part[j]
@@ -308,7 +314,9 @@ def _search(
             for n in range(count):
                 x = window[n]
                 value = buffer[x]
-                keep = (value + rest >= bar) & (i >= 0 or not deleted[start + x])
+                keep = (value + rest >= bar) & (
+                    i >= 0 or (start + x < n_docs and not deleted[start + x])
+                )
                 window[kept] = x
                 kept += keep
                 buffer[x] = value if keep else np.float32(0.0)
@@ -328,7 +336,7 @@ def _search(
                         buffer[x] += w32 * post_part[j]
             else:  # many: one pass over the window's part of the list
                 for j in range(a, b):
-                    x = post_doc[j] - start
+                    x = (post_doc[j] - start) & _MASK
                     value = buffer[x]
                     buffer[x] = value + (w32 * post_part[j] if value != 0.0 else np.float32(0.0))
         for n in range(count):

@@ -266,6 +266,7 @@ class Segment:
             or a.window_max.shape != (len(long), windows)
             or not np.array_equal(a.term_window[long], np.arange(len(long)))
             or (a.window_post[:, 0] != 0).any()
+            or (np.diff(a.window_post, axis=1) < 0).any()
             or not np.array_equal(a.window_post[:, -1], a.term_docs[long + 1] - a.term_docs[long])
         ):
             raise IndexDamaged(f"segment {self.name}: the window table does not fit the postings")
