@@ -81,7 +81,7 @@ def _prefetch(typing_context, array, index):
 
 
 @njit(cache=True, nogil=True)
-def _fetch_window(w, lists, n_lists, row, lo, hi, window_post, post_doc, post_part):
+def _fetch_window(w, lists, n_lists, row, edge, post_doc, post_part):
     """Prefetch every long list's postings in window ``w``, a line (16 postings) at a time.
 
     Each list's part of a window is a few cache lines, and a new question finds most of them
@@ -89,11 +89,8 @@ def _fetch_window(w, lists, n_lists, row, lo, hi, window_post, post_doc, post_pa
     hide on runs this short. Asked for a window ahead, they arrive together."""
     for q in range(n_lists):
         p = lists[q]
-        r = row[p]
-        if r >= 0:
-            for j in range(
-                min(lo[p] + window_post[r, w], hi[p]), min(lo[p] + window_post[r, w + 1], hi[p]), 16
-            ):
+        if row[p] >= 0:
+            for j in range(edge[p, w], edge[p, w + 1], 16):
                 _prefetch(post_doc, j)
                 _prefetch(post_part, j)
 
@@ -219,31 +216,29 @@ def _search(
         row[p] = term_window[t]
         lists[n_lists] = p
         n_lists += 1
-    # Each window's best case, and walked lists' postings per window (one pass each). Windows
-    # are scored most promising first: the bar rises sooner (a question's rare word lifts
-    # the few windows that hold it), and once a window's best case is below the bar, so is
-    # every later one's.
-    walked = np.zeros((m, n_windows + 1), np.int64)
+    # Each list's postings in window w are edge[p, w]:edge[p, w + 1], from its window table
+    # (clamped: a damaged table must not lead outside the list) or, for a short list, walked
+    # once; window_bound[p, w] is its bound there (0: none). Windows are scored most promising
+    # first: the bar rises sooner (a question's rare word lifts the few windows that hold it),
+    # and once a window's best case is below the bar, so is every later one's.
+    edge = np.zeros((m, n_windows + 1), np.int64)
+    window_bound = np.zeros((m, n_windows), np.float64)
     best_case = np.zeros(n_windows, np.float64)
     for q in range(n_lists):
         p = lists[q]
         r = row[p]
-        if r >= 0:
-            for w in range(n_windows):
-                if window_post[r, w + 1] > window_post[r, w]:
-                    best_case[w] += idf[p] * window_max[r, w] * _TIGHT
-        else:
-            j = lo[p]
-            for w in range(n_windows):
-                walked[p, w] = j
+        j = edge[p, 0] = lo[p]
+        for w in range(n_windows):
+            if r >= 0:
+                j = max(j, min(lo[p] + window_post[r, w + 1], hi[p]))
+            else:
                 while j < hi[p] and post_doc[j] < (w + 1) * _WINDOW:
                     j += 1
-                if j > walked[p, w]:
-                    best_case[w] += bound[p]
-            walked[p, n_windows] = j
+            edge[p, w + 1] = j
+            if j > edge[p, w]:
+                window_bound[p, w] = idf[p] * window_max[r, w] * _TIGHT if r >= 0 else bound[p]
+                best_case[w] += window_bound[p, w]
     by_promise = np.argsort(-best_case, kind="mergesort")
-    first = np.zeros(m, np.int64)  # each list's postings in the window: first:last
-    last = np.zeros(m, np.int64)
     local = np.zeros(m, np.float64)  # each list's bound in the window
     order = np.empty(m, np.int64)  # the window's lists by local bound, lowest first
     below = np.zeros(m + 1, np.float64)  # below[i]: the local bounds of order[:i] added up
@@ -255,7 +250,7 @@ def _search(
     # floor, and the k-th best sum, drifted down as far as it may be): in stored units.
     bar = floor / high * _LOOSE
     if n_windows:
-        _fetch_window(by_promise[0], lists, n_lists, row, lo, hi, window_post, post_doc, post_part)
+        _fetch_window(by_promise[0], lists, n_lists, row, edge, post_doc, post_part)
     for next_window in range(1, n_windows + 1):
         w = by_promise[next_window - 1]
         if best_case[w] < bar:
@@ -263,21 +258,12 @@ def _search(
         start = w * _WINDOW
         if next_window < n_windows:
             w_next = by_promise[next_window]
-            _fetch_window(w_next, lists, n_lists, row, lo, hi, window_post, post_doc, post_part)
+            _fetch_window(w_next, lists, n_lists, row, edge, post_doc, post_part)
         n_in = 0
         for q in range(n_lists):
             p = lists[q]
-            r = row[p]
-            if r >= 0:  # clamped: a damaged table must not lead outside the list
-                a = min(lo[p] + window_post[r, w], hi[p])
-                b = max(a, min(lo[p] + window_post[r, w + 1], hi[p]))
-                weight = idf[p] * window_max[r, w] * _TIGHT
-            else:
-                a, b = walked[p, w], walked[p, w + 1]
-                weight = bound[p]
-            first[p], last[p] = a, b
-            if b > a:
-                local[p] = weight
+            if edge[p, w + 1] > edge[p, w]:
+                weight = local[p] = window_bound[p, w]
                 i = n_in
                 while i > 0 and local[order[i - 1]] > weight:
                     order[i] = order[i - 1]
@@ -295,12 +281,12 @@ def _search(
             essential += 1
         span = ranges[windows]  # each list's postings in this window, for exact scoring
         for p in range(m):
-            span[p, 0], span[p, 1] = first[p], last[p]
+            span[p, 0], span[p, 1] = edge[p, w], edge[p, w + 1]
         count = 0  # passages of the window in the running: window[:count]
         for i in range(essential, n_in):
             p = order[i]
             w32 = np.float32(idf[p])
-            for j in range(first[p], last[p]):
+            for j in range(edge[p, w], edge[p, w + 1]):
                 x = (post_doc[j] - start) & _MASK  # (see _MASK)
                 window[count] = x
                 count += buffer[x] == 0.0
@@ -324,7 +310,7 @@ def _search(
             if i < 0 or count == 0:
                 break
             p = order[i]
-            a, b = first[p], last[p]
+            a, b = edge[p, w], edge[p, w + 1]
             w32 = np.float32(idf[p])
             # Few in the running: look each up. A look-up is a few cache misses where one pass
             # streams the list: so only when they are very few.
