@@ -361,6 +361,33 @@ def test_kernels_agree_bit_for_bit_where_pruning_pays() -> None:
     bm25.use_numpy()
 
 
+@pytest.mark.parametrize("length", [300, 20], ids=["ranked", "walked"])
+def test_the_opening_bar_allows_for_deleted_passages(length: int) -> None:
+    """A question starts with a bar, a list's k-th best part: stored at fixed ranks for a long
+    list, found in a short one. Here deleted passages hold the list's best parts: a bar that
+    counted them would prune the live top 10 away."""
+    if not bm25.warm_up():
+        pytest.skip("numba is not installed")
+    # Passage n holds "word" 1 + n % 7 times, in passages of one length: seven distinct parts.
+    corpus = [["word"] * (1 + n % 7) + ["pad"] * (7 - n % 7) for n in range(length)]
+    corpus += [["other", f"f{n}"] for n in range(3 * length)]  # so that "word" has idf > 0
+    index = token_index(corpus, BM25Params())
+    term = index.query(["word"]).local_ids[0][0]
+    assert (index.segments[0].segment.arrays.term_window[term] >= 0) == (length >= 32)
+    live = index.segments[0]
+    deleted = np.zeros(len(corpus), bool)
+    deleted[[n for n in range(length) if n % 7 >= 5]] = True  # the two best parts' passages
+    gone = SearchIndex(
+        index.generation, [LiveSegment(live.segment, deleted, live.live_df)], index.terms,
+        index.doc_freq, index.params,
+    )  # fmt: skip
+    for k in (1, 3, 10):
+        assert_kernels_agree(gone, ["word"], k)
+        assert_kernels_agree(gone, ["word", "other"], k)
+        assert gone.search(["word"], k)[0].ref.doc % 7 == 4  # the best part still live
+    bm25.use_numpy()
+
+
 @pytest.mark.parametrize("segments", [1, 3])
 def test_kernels_agree_across_windows_and_lists_that_end_early(segments: int) -> None:
     """Past the numba kernel's 4,096-passage windows: words confined to the start or the end
@@ -447,17 +474,21 @@ def test_term_ids_and_idf_are_found_alike_by_both_kernels(layout: str) -> None:
         table[:3] - np.uint64(1), table[-3:] + np.uint64(1),
         rng.integers(0, 2**63, 2000).astype(np.uint64), np.array([0, 2**64 - 1], np.uint64),
     ].astype(np.uint64)  # fmt: skip
-    ids, doc_freq = _kernel_numba.resolve(table, live_df, keys)
+    doc_freq = np.ones(len(keys), np.int64)  # resolve adds to it
+    ids = np.zeros(len(keys), np.int64)
+    _kernel_numba.resolve(table, live_df, keys, ids, doc_freq)
     want = bm25.local_ids(table, keys)
     assert ids.tolist() == want.tolist()
-    assert doc_freq.tolist() == np.where(want >= 0, live_df[want], 0).tolist()
-    empty = _kernel_numba.resolve(np.zeros(0, np.uint64), np.zeros(0, np.int64), keys[:5])
-    assert empty[0].tolist() == [-1] * 5 and empty[1].tolist() == [0] * 5
+    assert doc_freq.tolist() == (1 + np.where(want >= 0, live_df[want], 0)).tolist()
+    empty = np.ones(5, np.int64)
+    _kernel_numba.resolve(np.zeros(0, np.uint64), np.zeros(0, np.int64), keys[:5], ids, empty)
+    assert ids[:5].tolist() == [-1] * 5 and empty.tolist() == [1] * 5
 
     params = BM25Params()
     frequencies = np.r_[0, 1, 2, 3, rng.integers(1, 10**6, 3000), 499_999, 500_000, 10**6]
     frequencies = frequencies.astype(np.int64)
-    got = _kernel_numba.idf_values(frequencies, 10**6, 1.7, params.epsilon)
+    got = np.full(len(frequencies), np.nan)
+    _kernel_numba.idf_values(frequencies, 10**6, 1.7, params.epsilon, got)
     expected = [bm25.floored_idf(df, 10**6, 1.7, params) if df else 0.0 for df in frequencies]
     assert got.tolist() == expected  # bit for bit, the floored ones included
     bm25.use_numpy()
@@ -490,7 +521,8 @@ def test_a_huge_k_is_answered_by_both_kernels() -> None:
 
 def test_the_window_table_says_where_each_long_list_is_in_every_window() -> None:
     """Checked against the postings themselves, posting by posting, on a segment of three
-    windows with lists long and short (only lists of at least 32 postings get a row)."""
+    windows with lists long and short (only lists of at least 32 postings get a row), and
+    each row's parts at the stored ranks."""
     n_docs = 2 * bm25.WINDOW + 100
     corpus = [
         ["common", f"w{n % 50}", *(["rare"] if n % 997 == 0 else [])]
@@ -511,6 +543,10 @@ def test_the_window_table_says_where_each_long_list_is_in_every_window() -> None
         assert r == rows
         rows += 1
         docs, parts = a.post_doc[lo:hi], a.post_part[lo:hi]
+        descending = np.sort(parts)[::-1]
+        assert a.rank_part[r].tolist() == [
+            descending[n - 1] if n <= len(parts) else 0.0 for n in bm25.RANKS
+        ]
         for w in range(windows):
             inside = (docs >= w * bm25.WINDOW) & (docs < (w + 1) * bm25.WINDOW)
             where = np.flatnonzero(inside)

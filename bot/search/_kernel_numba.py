@@ -12,8 +12,12 @@ first cache; then, most valuable first, each non-essential list's part in the wi
 to the passages still in the running (looked up one by one when they are few, in one pass when
 they are many), and before each list the passages whose best case falls short leave.
 
-Windows are taken most promising first (the sum of their lists' bounds there), so the bar
-rises early; the scan ends at the first window whose best case is below it. Each window's
+The bar does not start at zero: k live passages hold a list's k-th best part, so that part
+times the list's idf is a floor under the k-th best score. Segments store each long list's
+parts at a few ranks (``bm25.RANKS``; the one used allows for the segment's deletions) and
+the kernel finds a short list's as it walks it: the first windows then pool a tenth of the
+passages they pooled without it. Windows are taken most promising first (the sum of their
+lists' bounds there), so the bar rises early; the scan ends at the first window whose best case is below it. Each window's
 postings are prefetched while the one before is scored: a new question finds its lists in
 main memory, and the hardware's prefetcher does not hide runs this short.
 
@@ -38,6 +42,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from bot.search.bm25 import (
+    RANKS,
     WINDOW,
     BM25Params,
     BoundBasis,
@@ -57,6 +62,7 @@ _WINDOW = WINDOW  # passages per window: its float32 buffer fits the first-level
 # table or posting can give a wrong passage, never a write outside the buffer: segments too big
 # to checksum at every opening are trusted by their sizes and the table's ends only.
 _MASK = _WINDOW - 1
+_RANKS = np.array(RANKS, np.int64)
 
 
 @intrinsic
@@ -141,19 +147,28 @@ def _push(heap, size, k, value):
 
 
 @njit(cache=True, nogil=True)
-def resolve(term_hash, live_df, keys):
-    """``bm25.resolve``. Keys are uniform 64-bit hashes, so a key's place in the sorted table
-    is about key / 2**64 of the way along it: one guess, then doubling steps, touches a few
-    cache lines where a binary search touches ~log2(terms) (the table is cold for most words
-    of a new question)."""
+def _guess(key, n):
+    """Where a uniform 64-bit key is expected in a sorted table of ``n`` keys."""
+    return min(int(float(key) * (n / 18446744073709551616.0)), n - 1)
+
+
+@njit(cache=True, nogil=True)
+def resolve(term_hash, live_df, keys, ids, doc_freq):
+    """``bm25.resolve``, into ``ids`` and ``doc_freq`` (results given, not returned: numba
+    boxes each array it returns, ~0.35 µs apiece). Keys are uniform 64-bit hashes, so a key's
+    place in the sorted table is about key / 2**64 of the way along it: one guess, then
+    doubling steps, touches a few cache lines where a binary search touches ~log2(terms)
+    (the table is cold for most words of a new question)."""
     n = term_hash.shape[0]
-    ids = np.full(keys.shape[0], -1, np.int64)
-    doc_freq = np.zeros(keys.shape[0], np.int64)
+    if n == 0:
+        ids[:] = -1
+        return
+    for i in range(keys.shape[0]):  # every key's first probe at once: they are misses
+        _prefetch(term_hash, _guess(keys[i], n))
     for i in range(keys.shape[0]):
         key = keys[i]
-        if n == 0:
-            break
-        guess = min(int(float(key) * (n / 18446744073709551616.0)), n - 1)
+        ids[i] = -1
+        guess = _guess(key, n)
         if term_hash[guess] < key:  # the key is after the guess
             low, step = guess, 1  # term_hash[low] < key
             while low + step < n and term_hash[low + step] < key:
@@ -168,35 +183,36 @@ def resolve(term_hash, live_df, keys):
             t = _find(term_hash, max(high - step + 1, 0), high, key)
         if t < n and term_hash[t] == key:
             ids[i] = t
-            doc_freq[i] = live_df[t]
-    return ids, doc_freq
+            doc_freq[i] += live_df[t]
 
 
 @njit(cache=True, nogil=True)
-def idf_values(doc_freq, n_docs, mean_idf, epsilon):
-    """``bm25.idf_values``: ``okapi_idf`` and its floor, with the same libm ``log``."""
-    idf = np.zeros(doc_freq.shape[0], np.float64)
+def idf_values(doc_freq, n_docs, mean_idf, epsilon, idf):
+    """``bm25.idf_values``, into ``idf``: ``okapi_idf`` and its floor, with the same libm
+    ``log``."""
     for i in range(doc_freq.shape[0]):
         df = doc_freq[i]
+        idf[i] = 0.0
         if df > 0:
             raw = math.log(n_docs - df + 0.5) - math.log(df + 0.5)
             idf[i] = epsilon * mean_idf if raw < 0 else raw
-    return idf
 
 
 @njit(cache=True, nogil=True)
 def _search(
     terms, idf, term_docs, post_doc, post_tf, post_part, norm, deleted, term_bound,
-    term_window, window_post, window_max, low, high, k1, k, floor,
-    buffer, window, ranges, pool_doc, pool_window, pool_score,
+    term_window, window_post, window_max, rank_part, min_rank, low, high, k1, k, floor,
+    buffer, window, ranges, pool_doc, pool_window, pool_score, found_doc, found_score,
 ):  # fmt: skip
-    """Selection sums are in stored units (``post_part``): a passage's live score lies
-    between ``low`` and ``high`` times its sum (within rounding)."""
+    """Writes the best passages and their scores into ``found_doc`` and ``found_score``
+    and returns how many, or -1: the numpy kernel's question. Selection sums are in stored
+    units (``post_part``): a passage's live score lies between ``low`` and ``high`` times
+    its sum (within rounding)."""
     m = terms.shape[0]
     for p in range(m):
         # Negative: no bounds. Below float32's range: weights the selection cannot see.
-        if idf[p] < 0 or 0 < idf[p] < 1e-30:  # the caller asks the numpy kernel
-            return np.zeros(0, np.int32), np.zeros(0, np.float64), False
+        if idf[p] < 0 or 0 < idf[p] < 1e-30:
+            return -1
     n_docs = norm.shape[0]
     n_windows = (n_docs + _WINDOW - 1) // _WINDOW
     lo = np.zeros(m, np.int64)
@@ -207,15 +223,43 @@ def _search(
     bound = np.zeros(m, np.float64)
     lists = np.empty(m, np.int64)  # the question's positions with postings
     n_lists = 0
+    # A floor under the k-th best score, before any is found: k live passages hold each list's
+    # k-th best part (a long list's stored one, at a rank that allows for every deletion; a
+    # short list's found in it), so at least k score that list's weight of it or more.
+    column = np.searchsorted(_RANKS, min_rank)  # the long lists' rank to use, if any
+    heap = np.empty(k, np.float64)  # the k best selection sums so far (first, a list's parts)
+    seed = 0.0
+    for p in range(m):  # a new question's words are in main memory: fetch them together
+        t = terms[p]
+        if t >= 0:
+            _prefetch(term_docs, t)
+            _prefetch(term_bound, t)
+            _prefetch(term_window, t)
+    row_posts = window_post.reshape(window_post.size)  # (flat: the prefetch takes one index)
+    row_maxes = window_max.reshape(window_max.size)
     for p in range(m):
         t = terms[p]
         if idf[p] == 0.0 or t < 0 or term_docs[t + 1] == term_docs[t]:
             continue
         lo[p], hi[p] = term_docs[t], term_docs[t + 1]
         bound[p] = idf[p] * term_bound[t] * _TIGHT
-        row[p] = term_window[t]
+        row[p] = r = term_window[t]
         lists[n_lists] = p
         n_lists += 1
+        if r >= 0:  # its window table rows, for the edges below
+            for i in range(0, n_windows + 1, 16):
+                _prefetch(row_posts, r * (n_windows + 1) + i)
+                _prefetch(row_maxes, r * n_windows + i)
+            if column < _RANKS.shape[0]:
+                seed = max(seed, idf[p] * rank_part[r, column])
+        elif hi[p] - lo[p] >= k:
+            size = 0
+            for j in range(lo[p], hi[p]):
+                d = post_doc[j]
+                if d < n_docs and not deleted[d] and (size < k or post_part[j] > heap[0]):
+                    size = _push(heap, size, k, post_part[j])
+            if size == k:
+                seed = max(seed, idf[p] * heap[0])
     # Each list's postings in window w are edge[p, w]:edge[p, w + 1], from its window table
     # (clamped: a damaged table must not lead outside the list) or, for a short list, walked
     # once; window_bound[p, w] is its bound there (0: none). Windows are scored most promising
@@ -242,13 +286,12 @@ def _search(
     local = np.zeros(m, np.float64)  # each list's bound in the window
     order = np.empty(m, np.int64)  # the window's lists by local bound, lowest first
     below = np.zeros(m + 1, np.float64)  # below[i]: the local bounds of order[:i] added up
-    heap = np.empty(k, np.float64)  # the k best selection sums so far
     size = 0
     pooled = 0  # passages that came through their window's filters: the bar rises later
     windows = 0  # windows scored (the pool's and ranges' numbering)
     # A passage whose best case is below the bar cannot make the top k (it has to beat the
     # floor, and the k-th best sum, drifted down as far as it may be): in stored units.
-    bar = floor / high * _LOOSE
+    bar = max(floor / high, seed * (low / high)) * _LOOSE
     if n_windows:
         _fetch_window(by_promise[0], lists, n_lists, row, edge, post_doc, post_part)
     for next_window in range(1, n_windows + 1):
@@ -356,7 +399,9 @@ def _search(
     by_doc = np.argsort(docs, kind="mergesort")
     docs, scores = docs[by_doc], scores[by_doc]
     best = np.argsort(-scores, kind="mergesort")[:k]  # stable: ties keep passage order
-    return docs[best], scores[best], True
+    for i in range(best.shape[0]):
+        found_doc[i], found_score[i] = docs[best[i]], scores[best[i]]
+    return best.shape[0]
 
 
 class _Scratch:
@@ -370,12 +415,20 @@ class _Scratch:
         self.pool_score = np.zeros(size, np.float32)
         self.windows = size // _WINDOW + 1  # at most: windows never overlap
         self._ranges: np.ndarray | None = None
+        self.found_doc = np.zeros(0, np.int32)  # the results, best first
+        self.found_score = np.zeros(0, np.float64)
 
     def ranges(self, terms: int) -> np.ndarray:
         """Per window, each list's postings there: [window, term, (start, end)]."""
         if self._ranges is None or self._ranges.shape[1] < terms:
             self._ranges = np.zeros((self.windows, max(terms, 16), 2), np.int64)
         return self._ranges
+
+    def results(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.found_doc) < k:
+            self.found_doc = np.zeros(max(k, 128), np.int32)
+            self.found_score = np.zeros(max(k, 128), np.float64)
+        return self.found_doc, self.found_score
 
 
 def top(
@@ -386,22 +439,23 @@ def top(
     k: int,
     threshold: float,
     scratch: _Scratch,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[list[int], list[float]]:
     p = postings
     low, high = p.basis.scales(params, avgdl)
     k = min(k, len(p.doc_len))  # the kernel allocates k: a huge k asks for no more than all
     if k == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.float64)
+        return [], []
     if high > 0:  # else the stored parts are for another k1 or b (or an unknown average)
-        docs, scores, done = _search(
+        found_doc, found_score = scratch.results(k)
+        found = _search(
             terms.local_ids, terms.idf, p.term_docs, p.post_doc, p.post_tf, p.post_part, p.norm,
-            p.deleted, p.term_bound, p.term_window, p.window_post, p.window_max, low, high,
-            params.k1, k, threshold, scratch.buffer,
+            p.deleted, p.term_bound, p.term_window, p.window_post, p.window_max, p.rank_part,
+            k + p.deleted_count, low, high, params.k1, k, threshold, scratch.buffer,
             scratch.window, scratch.ranges(len(terms.idf)), scratch.pool_doc, scratch.pool_window,
-            scratch.pool_score,
+            scratch.pool_score, found_doc, found_score,
         )  # fmt: skip
-        if done:
-            return docs, scores
+        if found >= 0:
+            return found_doc[:found].tolist(), found_score[:found].tolist()
     return top_numpy(p, terms, params, avgdl, k, threshold)
 
 
@@ -424,9 +478,12 @@ def warm() -> None:
         term_window=frozen(np.array([0, -1], np.int32)),  # a table row and a walked list
         window_post=frozen(np.array([[0, 2]], np.int32)),
         window_max=frozen(np.array([[1.2]], np.float32)),
+        rank_part=frozen(np.zeros((1, len(RANKS)), np.float32)),
+        deleted_count=0,
         basis=BoundBasis(1.2, 0.5, 3.5),
     )
     keys = np.array([5, 9, 7], np.uint64)
-    ids, doc_freq = resolve(postings.term_hash, frozen(np.array([2, 1], np.int64)), keys)
-    idf = idf_values(doc_freq, 2, 0.1, BM25Params().epsilon)
+    ids, doc_freq, idf = np.zeros(3, np.int64), np.zeros(3, np.int64), np.zeros(3, np.float64)
+    resolve(postings.term_hash, frozen(np.array([2, 1], np.int64)), keys, ids, doc_freq)
+    idf_values(doc_freq, 2, 0.1, BM25Params().epsilon, idf)
     top(postings, ScoredTerms(ids, idf), BM25Params(), 3.5, 1, 0.0, scratch(2))

@@ -302,7 +302,9 @@ def finish_segment(
     else:
         part = term_bound = np.zeros(0, np.float64)
     part32 = part.astype(np.float32)
-    term_window, window_post, window_max = window_table(term_docs, post_doc, part32, n_docs)
+    term_window, window_post, window_max, rank_part = window_table(
+        term_docs, post_doc, part32, n_docs
+    )
     encoded = [t.encode("utf-8", "surrogatepass") for t in strings]
     return SegmentArrays(
         **{name: getattr(c, name) for name in ArticleColumns.__slots__},
@@ -319,6 +321,7 @@ def finish_segment(
         term_window=term_window,
         window_post=window_post,
         window_max=window_max,
+        rank_part=rank_part,
     ), {"bound_k1": k1, "bound_b": b, "bound_avgdl": avgdl}
 
 

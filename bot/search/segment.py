@@ -35,6 +35,7 @@ import xxhash
 from bot.articles.model import Article
 from bot.errors import IndexDamaged
 from bot.search.bm25 import (
+    RANKS,
     WINDOW,
     BM25Params,
     BoundBasis,
@@ -44,15 +45,15 @@ from bot.search.bm25 import (
     local_ids,
 )
 
-FORMAT = 5
+FORMAT = 6
 
 
-@lru_cache(maxsize=65536)  # questions and topics repeat their words
 def term_hash(term: str) -> int:
     """The 64-bit key of a term (or an article id) in every segment: stable across processes
     and Python versions, unlike ``hash()``. Collisions among a million terms: odds ~1e-8.
     XXH3: 75 ns a word here where blake2b took 520, and a question's new words are hashed
-    while the reader waits."""
+    while the reader waits. Not memoised: an ``lru_cache`` saves 30 ns on a word seen before
+    and costs 500 on a new one (its bookkeeping), and most of a question's words are new."""
     return xxhash.xxh3_64_intdigest(term.encode("utf-8", "surrogatepass"))
 
 
@@ -108,6 +109,8 @@ class SegmentArrays:
     term_window: np.ndarray
     window_post: np.ndarray
     window_max: np.ndarray
+    # float32 [rows, len(RANKS)]: each long list's RANKS[i]-th highest stored part
+    rank_part: np.ndarray
 
     @property
     def articles(self) -> int:
@@ -129,7 +132,7 @@ _ALIGN = 64  # array offsets in the data file: aligned for vector loads
 # What every question reads: the term table and the postings (``Segment.preload``).
 _QUESTION_ARRAYS = (
     "term_hash", "term_docs", "term_bound", "term_window", "window_post", "window_max",
-    "post_doc", "post_tf", "post_part",
+    "rank_part", "post_doc", "post_tf", "post_part",
 )  # fmt: skip
 
 
@@ -264,6 +267,7 @@ class Segment:
         if (
             a.window_post.shape != (len(long), windows + 1)
             or a.window_max.shape != (len(long), windows)
+            or a.rank_part.shape != (len(long), len(RANKS))
             or not np.array_equal(a.term_window[long], np.arange(len(long)))
             or (a.window_post[:, 0] != 0).any()
             or (np.diff(a.window_post, axis=1) < 0).any()
@@ -334,7 +338,8 @@ class Segment:
             frozen(norms),
             frozen(np.asarray(deleted, bool)),
             frozen(a.term_bound),
-            *map(frozen, (a.term_window, a.window_post, a.window_max)),
+            *map(frozen, (a.term_window, a.window_post, a.window_max, a.rank_part)),
+            int(np.count_nonzero(deleted)),
             BoundBasis(
                 float(self.info.get("bound_k1", 0.0)),
                 float(self.info.get("bound_b", 0.0)),
