@@ -15,11 +15,12 @@ they are many), and before each list the passages whose best case falls short le
 The bar does not start at zero: k live passages hold a list's k-th best part, so that part
 times the list's idf is a floor under the k-th best score. Segments store each long list's
 parts at a few ranks (``bm25.RANKS``; the one used allows for the segment's deletions) and
-the kernel finds a short list's as it walks it: the first windows then pool a tenth of the
-passages they pooled without it. Windows are taken most promising first (the sum of their
-lists' bounds there), so the bar rises early; the scan ends at the first window whose best case is below it. Each window's
-postings are prefetched while the one before is scored: a new question finds its lists in
-main memory, and the hardware's prefetcher does not hide runs this short.
+the kernel finds a short list's as it walks it: the bench's questions at 100k passages pool
+a tenth of what they pooled without it (55 passages on average, not 570). Windows are taken
+most promising first (the sum of their lists' bounds there), so the bar rises early; the
+scan ends at the first window whose best case is below it. Each window's postings are
+prefetched while the one before is scored: a new question finds its lists in main memory,
+and the hardware's prefetcher does not hide runs this short.
 
 The selection adds the float32 tf parts stored at indexing time (``post_part``: no per-passage
 length is read while selecting), computed with the segment's own average length: today's may
@@ -202,7 +203,7 @@ def idf_values(doc_freq, n_docs, mean_idf, epsilon, idf):
 def _search(
     terms, idf, term_docs, post_doc, post_tf, post_part, norm, deleted, term_bound,
     term_window, window_post, window_max, rank_part, min_rank, low, high, k1, k, floor,
-    buffer, window, ranges, pool_doc, pool_window, pool_score, found_doc, found_score,
+    buffer, window, pool_doc, pool_score, found_doc, found_score,
 ):  # fmt: skip
     """Writes the best passages and their scores into ``found_doc`` and ``found_score``
     and returns how many, or -1: the numpy kernel's question. Selection sums are in stored
@@ -288,7 +289,6 @@ def _search(
     below = np.zeros(m + 1, np.float64)  # below[i]: the local bounds of order[:i] added up
     size = 0
     pooled = 0  # passages that came through their window's filters: the bar rises later
-    windows = 0  # windows scored (the pool's and ranges' numbering)
     # A passage whose best case is below the bar cannot make the top k (it has to beat the
     # floor, and the k-th best sum, drifted down as far as it may be): in stored units.
     bar = max(floor / high, seed * (low / high)) * _LOOSE
@@ -322,9 +322,6 @@ def _search(
         essential = 0  # order[essential:n_in] are essential: the others cannot reach the bar
         while below[essential + 1] < bar:
             essential += 1
-        span = ranges[windows]  # each list's postings in this window, for exact scoring
-        for p in range(m):
-            span[p, 0], span[p, 1] = edge[p, w], edge[p, w + 1]
         count = 0  # passages of the window in the running: window[:count]
         for i in range(essential, n_in):
             p = order[i]
@@ -335,22 +332,20 @@ def _search(
                 count += buffer[x] == 0.0
                 buffer[x] += w32 * post_part[j]
         # The non-essential lists, most valuable first; before each, the passages whose best
-        # case falls short leave the running, and deleted ones before the pool. Branch-free:
-        # whether a passage stays is data, and mispredicted branches cost more than the stores.
-        for i in range(essential - 1, -2, -1):
+        # case falls short leave the running. Branch-free: whether a passage stays is data,
+        # and mispredicted branches cost more than the stores.
+        for i in range(essential - 1, -1, -1):
             kept = 0
-            rest = below[i + 1]
+            need = bar - below[i + 1]  # with the bounds of order[:i + 1] still to come
             for n in range(count):
                 x = window[n]
                 value = buffer[x]
-                keep = (value + rest >= bar) & (
-                    i >= 0 or (start + x < n_docs and not deleted[start + x])
-                )
+                keep = value >= need
                 window[kept] = x
                 kept += keep
                 buffer[x] = value if keep else np.float32(0.0)
             count = kept
-            if i < 0 or count == 0:
+            if count == 0:
                 break
             p = order[i]
             a, b = edge[p, w], edge[p, w + 1]
@@ -368,17 +363,18 @@ def _search(
                     x = (post_doc[j] - start) & _MASK
                     value = buffer[x]
                     buffer[x] = value + (w32 * post_part[j] if value != 0.0 else np.float32(0.0))
-        for n in range(count):
+        for n in range(count):  # the pool: those that reach the bar, deleted ones left out
             x = window[n]
             score = buffer[x]
             buffer[x] = 0.0
-            pool_doc[pooled], pool_window[pooled], pool_score[pooled] = start + x, windows, score
+            if score < bar or start + x >= n_docs or deleted[start + x]:
+                continue
+            pool_doc[pooled], pool_score[pooled] = start + x, score
             pooled += 1
             if size < k or score > heap[0]:
                 size = _push(heap, size, k, score)
                 if size == k:
                     bar = max(bar, heap[0] * (low / high) * _LOOSE)
-        windows += 1
     # Within rounding and drift of the k-th best: scored exactly, in question order.
     docs = np.empty(pooled, np.int32)
     scores = np.empty(pooled, np.float64)
@@ -386,11 +382,11 @@ def _search(
     for i in range(pooled):
         if pool_score[i] >= bar:
             d = pool_doc[i]
-            span = ranges[pool_window[i]]
+            w = d // _WINDOW
             score = 0.0
             for p in range(m):
-                j = _find(post_doc, span[p, 0], span[p, 1], d)
-                if j < span[p, 1] and post_doc[j] == d:
+                j = _find(post_doc, edge[p, w], edge[p, w + 1], d)
+                if j < edge[p, w + 1] and post_doc[j] == d:
                     score += _weight(idf[p], post_tf[j], norm[d], k1)
             if score > floor:
                 docs[found], scores[found] = d, score
@@ -411,18 +407,9 @@ class _Scratch:
         self.buffer = np.zeros(_WINDOW, np.float32)  # always left all zero
         self.window = np.zeros(_WINDOW + 1, np.int32)  # +1: the branchless append writes ahead
         self.pool_doc = np.zeros(size, np.int32)
-        self.pool_window = np.zeros(size, np.int32)
         self.pool_score = np.zeros(size, np.float32)
-        self.windows = size // _WINDOW + 1  # at most: windows never overlap
-        self._ranges: np.ndarray | None = None
         self.found_doc = np.zeros(0, np.int32)  # the results, best first
         self.found_score = np.zeros(0, np.float64)
-
-    def ranges(self, terms: int) -> np.ndarray:
-        """Per window, each list's postings there: [window, term, (start, end)]."""
-        if self._ranges is None or self._ranges.shape[1] < terms:
-            self._ranges = np.zeros((self.windows, max(terms, 16), 2), np.int64)
-        return self._ranges
 
     def results(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         if len(self.found_doc) < k:
@@ -451,8 +438,7 @@ def top(
             terms.local_ids, terms.idf, p.term_docs, p.post_doc, p.post_tf, p.post_part, p.norm,
             p.deleted, p.term_bound, p.term_window, p.window_post, p.window_max, p.rank_part,
             k + p.deleted_count, low, high, params.k1, k, threshold, scratch.buffer,
-            scratch.window, scratch.ranges(len(terms.idf)), scratch.pool_doc, scratch.pool_window,
-            scratch.pool_score, found_doc, found_score,
+            scratch.window, scratch.pool_doc, scratch.pool_score, found_doc, found_score,
         )  # fmt: skip
         if found >= 0:
             return found_doc[:found].tolist(), found_score[:found].tolist()
