@@ -134,7 +134,7 @@ def window_table(
         filled = positions[1:] > positions[:-1]
         window_max[r, filled] = np.maximum.reduceat(part[lo:hi], positions[:-1][filled])
         held = ranks <= hi - lo
-        at = (hi - lo) - ranks[held]  # ascending order: the r-th highest is at n - r
+        at = (hi - lo) - ranks[held]  # in ascending order, the i-th highest is at n - i
         rank_part[r, held] = np.partition(part[lo:hi], at)[at]
     return term_window, window_post, window_max, rank_part
 
