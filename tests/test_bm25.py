@@ -199,6 +199,14 @@ def test_nothing_to_score(kernel: str) -> None:
     assert index.search(["a"], 0) == []
 
 
+@pytest.mark.parametrize(
+    "settings", [{"b": 1.5}, {"b": -0.1}, {"k1": -1.0}, {"epsilon": -0.5}, {"b": math.nan}]
+)
+def test_settings_outside_bm25s_ranges_are_refused(settings: dict) -> None:
+    with pytest.raises(ValueError, match="BM25 needs"):
+        BM25Params(**settings)
+
+
 def test_deleted_passages_never_score(kernel: str) -> None:
     index = token_index([["cat"], ["cat", "dog"], ["dog"], ["eel"], ["fox"]], BM25Params())
     live = index.segments[0]

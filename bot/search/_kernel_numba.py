@@ -211,8 +211,9 @@ def _search(
     its sum (within rounding)."""
     m = terms.shape[0]
     for p in range(m):
-        # Negative: no bounds. Below float32's range: weights the selection cannot see.
-        if idf[p] < 0 or 0 < idf[p] < 1e-30:
+        # Negative (or NaN, from damaged counts): no bounds. Below float32's range: weights
+        # the selection cannot see.
+        if not idf[p] >= 0 or 0 < idf[p] < 1e-30:
             return -1
     n_docs = norm.shape[0]
     n_windows = (n_docs + _WINDOW - 1) // _WINDOW

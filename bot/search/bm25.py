@@ -49,6 +49,12 @@ class BM25Params:
     b: float = 0.5
     epsilon: float = 0.25
 
+    def __post_init__(self) -> None:
+        # b > 1 makes short passages' norms negative, and the kernels' bounds assume a tf part
+        # that grows with tf and with the average length: BM25 is defined for these ranges.
+        if not (self.k1 >= 0 and 0 <= self.b <= 1 and self.epsilon >= 0):
+            raise ValueError(f"BM25 needs k1 >= 0, 0 <= b <= 1 and epsilon >= 0: {self}")
+
 
 def length_norms(doc_len: np.ndarray, params: BM25Params, avgdl: float) -> np.ndarray:
     """k1 * (1 - b + b * length / avgdl) per passage, as rank-bm25 computes it (same order of
