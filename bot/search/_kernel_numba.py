@@ -423,13 +423,12 @@ def top(
     postings: SegmentPostings,
     terms: ScoredTerms,
     params: BM25Params,
-    avgdl: float,
     k: int,
     threshold: float,
     scratch: _Scratch,
 ) -> tuple[list[int], list[float]]:
     p = postings
-    low, high = p.basis.scales(params, avgdl)
+    low, high = p.drift
     k = min(k, len(p.doc_len))  # the kernel allocates k: a huge k asks for no more than all
     if k == 0:
         return [], []
@@ -443,7 +442,7 @@ def top(
         )  # fmt: skip
         if found >= 0:
             return found_doc[:found].tolist(), found_score[:found].tolist()
-    return top_numpy(p, terms, params, avgdl, k, threshold)
+    return top_numpy(p, terms, params, k, threshold)
 
 
 def scratch(size: int) -> _Scratch:
@@ -467,10 +466,10 @@ def warm() -> None:
         window_max=frozen(np.array([[1.2]], np.float32)),
         rank_part=frozen(np.zeros((1, len(RANKS)), np.float32)),
         deleted_count=0,
-        basis=BoundBasis(1.2, 0.5, 3.5),
+        drift=BoundBasis(1.2, 0.5, 3.5).scales(BM25Params(), 3.5),
     )
     keys = np.array([5, 9, 7], np.uint64)
     ids, doc_freq, idf = np.zeros(3, np.int64), np.zeros(3, np.int64), np.zeros(3, np.float64)
     resolve(postings.term_hash, frozen(np.array([2, 1], np.int64)), keys, ids, doc_freq)
     idf_values(doc_freq, 2, 0.1, BM25Params().epsilon, idf)
-    top(postings, ScoredTerms(ids, idf), BM25Params(), 3.5, 1, 0.0, scratch(2))
+    top(postings, ScoredTerms(ids, idf), BM25Params(), 1, 0.0, scratch(2))

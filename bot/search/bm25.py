@@ -163,7 +163,9 @@ class SegmentPostings:
     window_max: np.ndarray  # float32 [rows, windows]
     rank_part: np.ndarray  # float32 [rows, len(RANKS)]
     deleted_count: int  # deleted passages: the ranks a floor may use must allow for them
-    basis: BoundBasis
+    # How far the stored parts may be from the live ones: ``BoundBasis.scales`` for the
+    # settings and average length ``norm`` was computed with
+    drift: tuple[float, float]
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
@@ -248,7 +250,6 @@ def top_numpy(
     postings: SegmentPostings,
     terms: ScoredTerms,
     params: BM25Params,
-    avgdl: float,
     k: int,
     threshold: float,
 ) -> tuple[list[int], list[float]]:
@@ -322,7 +323,6 @@ def top(
     postings: SegmentPostings,
     terms: ScoredTerms,
     params: BM25Params,
-    avgdl: float,
     k: int,
     threshold: float = 0.0,
 ) -> tuple[list[int], list[float]]:
@@ -333,6 +333,6 @@ def top(
         return [], []
     kernel = _numba
     if kernel is None:
-        return top_numpy(postings, terms, params, avgdl, k, threshold)
+        return top_numpy(postings, terms, params, k, threshold)
     scratch = _scratch_for(len(postings.doc_len), kernel.scratch)
-    return kernel.top(postings, terms, params, avgdl, k, threshold, scratch)
+    return kernel.top(postings, terms, params, k, threshold, scratch)

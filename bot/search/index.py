@@ -253,10 +253,9 @@ class SearchIndex:
         if k <= 0 or not len(query.keys):  # (no known term: the kernels find nothing fast)
             return []
         local_ids = query.local_ids if query.index is self else self._resolve(query.keys)[0]
-        avgdl = self.generation.avgdl
         if len(self._postings) == 1:  # the common case after merges: no merging of lists
             terms = bm25.ScoredTerms(local_ids[0], query.idf)
-            docs, scores = bm25.top(self._postings[0], terms, self.params, avgdl, k, 0.0)
+            docs, scores = bm25.top(self._postings[0], terms, self.params, k, 0.0)
             # _make (tuple.__new__) skips the NamedTuples' Python-level __new__, and map runs
             # the loop in C: 10 hits cost a third less than a comprehension of tuple.__new__.
             refs = map(PassageRef._make, zip(repeat(0), docs, strict=False))
@@ -265,7 +264,7 @@ class SearchIndex:
         for position, postings in enumerate(self._postings):
             threshold = best[-1][0] if len(best) == k else 0.0
             terms = bm25.ScoredTerms(local_ids[position], query.idf)
-            docs, scores = bm25.top(postings, terms, self.params, avgdl, k, threshold)
+            docs, scores = bm25.top(postings, terms, self.params, k, threshold)
             if docs:
                 found = zip(scores, [position] * len(docs), docs, strict=True)
                 best = sorted([*best, *found], key=lambda h: (-h[0], h[1], h[2]))[:k]

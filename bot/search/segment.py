@@ -344,7 +344,7 @@ class Segment:
                 float(self.info.get("bound_k1", 0.0)),
                 float(self.info.get("bound_b", 0.0)),
                 float(self.info.get("bound_avgdl", 0.0)),
-            ),
+            ).scales(params, avgdl),
         )
 
     def find_article(self, key: int) -> int:
