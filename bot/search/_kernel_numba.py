@@ -413,6 +413,7 @@ class _Scratch:
         self.found_score = np.zeros(0, np.float64)
 
     def results(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Room for k results (grown when a question asks for more than any before)."""
         if len(self.found_doc) < k:
             self.found_doc = np.zeros(max(k, 128), np.int32)
             self.found_score = np.zeros(max(k, 128), np.float64)
