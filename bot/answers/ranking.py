@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.search import bm25
 from bot.search.index import Hit, PassageRef, Query, SearchIndex
 
 
@@ -342,8 +343,5 @@ def _idf(index: SearchIndex, keys: np.ndarray) -> np.ndarray:
     if not len(terms):
         return np.zeros(len(keys))
     position = np.minimum(np.searchsorted(terms, keys), len(terms) - 1)
-    doc_freq = np.where(terms[position] == keys, index.doc_freq[position], 0).astype(np.float64)
-    n = len(index)
-    raw = np.log(n - doc_freq + 0.5) - np.log(doc_freq + 0.5)
-    floored = np.where(raw < 0, index.params.epsilon * index.average_idf, raw)
-    return np.where(doc_freq > 0, floored, 0.0)
+    doc_freq = np.where(terms[position] == keys, index.doc_freq[position], 0).astype(np.int64)
+    return bm25.idf_values(doc_freq, len(index), index.average_idf, index.params)
