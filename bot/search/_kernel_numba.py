@@ -229,6 +229,7 @@ def _search(
     # k-th best part (a long list's stored one, at a rank that allows for every deletion; a
     # short list's found in it), so at least k score that list's weight of it or more.
     column = np.searchsorted(_RANKS, min_rank)  # the long lists' rank to use, if any
+    any_deleted = min_rank > k  # (else the flags are not read: each is a cache miss)
     heap = np.empty(k, np.float64)  # the k best selection sums so far (first, a list's parts)
     seed = 0.0
     for p in range(m):  # a new question's words are in main memory: fetch them together
@@ -258,7 +259,11 @@ def _search(
             size = 0
             for j in range(lo[p], hi[p]):
                 d = post_doc[j]
-                if d < n_docs and not deleted[d] and (size < k or post_part[j] > heap[0]):
+                if (
+                    d < n_docs
+                    and not (any_deleted and deleted[d])
+                    and (size < k or post_part[j] > heap[0])
+                ):
                     size = _push(heap, size, k, post_part[j])
             if size == k:
                 seed = max(seed, idf[p] * heap[0])
@@ -368,30 +373,46 @@ def _search(
             x = window[n]
             score = buffer[x]
             buffer[x] = 0.0
-            if score < bar or start + x >= n_docs or deleted[start + x]:
+            d = start + x
+            if score < bar or d >= n_docs or (any_deleted and deleted[d]):
                 continue
-            pool_doc[pooled], pool_score[pooled] = start + x, score
+            _prefetch(norm, d)  # for the rescoring: a miss each, taken while the scan goes on
+            pool_doc[pooled], pool_score[pooled] = d, score
             pooled += 1
             if size < k or score > heap[0]:
                 size = _push(heap, size, k, score)
                 if size == k:
                     bar = max(bar, heap[0] * (low / high) * _LOOSE)
     # Within rounding and drift of the k-th best: scored exactly, in question order.
+    # First every posting's place (their lists' windows were just read), asking for its tf;
+    # then the scores, once the misses have arrived together.
     docs = np.empty(pooled, np.int32)
-    scores = np.empty(pooled, np.float64)
-    found = 0
+    at = np.empty((pooled, m), np.int64)  # -1: the passage lacks the term
+    rescored = 0
     for i in range(pooled):
         if pool_score[i] >= bar:
-            d = pool_doc[i]
+            d = docs[rescored] = pool_doc[i]
             w = d // _WINDOW
-            score = 0.0
             for p in range(m):
                 j = _find(post_doc, edge[p, w], edge[p, w + 1], d)
                 if j < edge[p, w + 1] and post_doc[j] == d:
-                    score += _weight(idf[p], post_tf[j], norm[d], k1)
-            if score > floor:
-                docs[found], scores[found] = d, score
-                found += 1
+                    at[rescored, p] = j
+                    _prefetch(post_tf, j)
+                else:
+                    at[rescored, p] = -1
+            rescored += 1
+    scores = np.empty(rescored, np.float64)
+    found = 0
+    for i in range(rescored):
+        d = docs[i]
+        score = 0.0
+        for p in range(m):
+            j = at[i, p]
+            if j >= 0:
+                score += _weight(idf[p], post_tf[j], norm[d], k1)
+        if score > floor:
+            docs[found], scores[found] = d, score
+            found += 1
     docs, scores = docs[:found], scores[:found]
     by_doc = np.argsort(docs, kind="mergesort")
     docs, scores = docs[by_doc], scores[by_doc]
