@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.alerts.topics import ArticleTerms, Topic, TopicMatcher, relevance
+from bot.alerts.topics import ArticleTerms, Topic, TopicMatcher, parse_topic, relevance
 from bot.articles.model import Article
 from bot.search.lifecycle import build_index
 from bot.text.analysis import Analyzer
@@ -94,3 +94,12 @@ def test_topics_are_stemmed_in_the_archives_languages() -> None:
     topic = Topic.parse("выборов", Analyzer(), index.languages)  # genitive plural
     matcher = TopicMatcher([topic])
     assert [a.id for a in index.articles() if matcher.matching(index, a.id, Analyzer())] == ["ru"]
+
+
+def test_a_topic_is_parsed_once_for_languages_that_analyse_alike() -> None:
+    """Unknown language ("") is analysed as the default one: an archive's first article of
+    unknown language must not make every subscriber's topic be parsed again."""
+    analyzer = Analyzer()
+    first = parse_topic("oil prices rise", analyzer, frozenset({"en"}))
+    assert parse_topic("oil prices rise", analyzer, frozenset({"", "en"})) is first
+    assert parse_topic("oil prices rise", analyzer, frozenset({"en", "ru"})) is not first

@@ -218,6 +218,12 @@ class Analyzer:
         overlap only within a run of bigrammed script (join them with :func:`merge_spans`)."""
         return [Token(t, s, e) for s, e, _, t in self._analyse(text, self._for(language)) if t]
 
+    def analysed_languages(self, codes: Iterable[str]) -> frozenset[str]:
+        """The languages :meth:`question_terms` analyses with for an archive of ``codes``
+        ("" for unknown: the default language): equal sets analyse alike, so a memo of
+        analyses can be keyed by them."""
+        return frozenset(c or self.default_language for c in codes)
+
     def question_terms(
         self, text: str, archive: ArchiveVocabulary | None = None, reader: str = ""
     ) -> list[str]:
@@ -246,7 +252,7 @@ class Analyzer:
         train; passages keep their counts).
         """
         text = unicodedata.normalize("NFC", text)
-        codes = sorted({c or self.default_language for c in (archive.languages if archive else ())})
+        codes = sorted(self.analysed_languages(archive.languages if archive else ()))
         if reader and reader not in codes:
             codes.append(reader)
         if len(codes) <= 1:
