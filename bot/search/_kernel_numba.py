@@ -64,6 +64,7 @@ _WINDOW = WINDOW  # passages per window: its float32 buffer fits the first-level
 # to checksum at every opening are trusted by their sizes and the table's ends only.
 _MASK = _WINDOW - 1
 _RANKS = np.array(RANKS, np.int64)
+_RESCORE_BLOCK = 64  # passages rescored together (their look-ups' memory stays bounded)
 
 
 @intrinsic
@@ -383,36 +384,39 @@ def _search(
                 size = _push(heap, size, k, score)
                 if size == k:
                     bar = max(bar, heap[0] * (low / high) * _LOOSE)
-    # Within rounding and drift of the k-th best: scored exactly, in question order.
-    # First every posting's place (their lists' windows were just read), asking for its tf;
-    # then the scores, once the misses have arrived together.
+    # Within rounding and drift of the k-th best: scored exactly, in question order. A block
+    # of them at a time: first every posting's place (their lists' windows were just read),
+    # asking for its tf, then the scores, once the misses have arrived together.
     docs = np.empty(pooled, np.int32)
-    at = np.empty((pooled, m), np.int64)  # -1: the passage lacks the term
-    rescored = 0
-    for i in range(pooled):
-        if pool_score[i] >= bar:
-            d = docs[rescored] = pool_doc[i]
-            w = d // _WINDOW
-            for p in range(m):
-                j = _find(post_doc, edge[p, w], edge[p, w + 1], d)
-                if j < edge[p, w + 1] and post_doc[j] == d:
-                    at[rescored, p] = j
-                    _prefetch(post_tf, j)
-                else:
-                    at[rescored, p] = -1
-            rescored += 1
-    scores = np.empty(rescored, np.float64)
+    scores = np.empty(pooled, np.float64)
+    at = np.empty((_RESCORE_BLOCK, m), np.int64)  # -1: the passage lacks the term
     found = 0
-    for i in range(rescored):
-        d = docs[i]
-        score = 0.0
-        for p in range(m):
-            j = at[i, p]
-            if j >= 0:
-                score += _weight(idf[p], post_tf[j], norm[d], k1)
-        if score > floor:
-            docs[found], scores[found] = d, score
-            found += 1
+    i = 0
+    while i < pooled:
+        base, block = found, 0  # the block is docs[base:base + block]; kept ones move down
+        while i < pooled and block < _RESCORE_BLOCK:
+            if pool_score[i] >= bar:
+                d = docs[base + block] = pool_doc[i]
+                w = d // _WINDOW
+                for p in range(m):
+                    j = _find(post_doc, edge[p, w], edge[p, w + 1], d)
+                    if j < edge[p, w + 1] and post_doc[j] == d:
+                        at[block, p] = j
+                        _prefetch(post_tf, j)
+                    else:
+                        at[block, p] = -1
+                block += 1
+            i += 1
+        for n in range(block):
+            d = docs[base + n]
+            score = 0.0
+            for p in range(m):
+                j = at[n, p]
+                if j >= 0:
+                    score += _weight(idf[p], post_tf[j], norm[d], k1)
+            if score > floor:
+                docs[found], scores[found] = d, score
+                found += 1
     docs, scores = docs[:found], scores[:found]
     by_doc = np.argsort(docs, kind="mergesort")
     docs, scores = docs[by_doc], scores[by_doc]
