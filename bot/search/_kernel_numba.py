@@ -110,6 +110,13 @@ def _weight(idf, tf, norm, k1):
 
 
 @njit(cache=True, nogil=True)
+def _live(d, n_docs, any_deleted, deleted):
+    """Whether passage ``d`` may score: inside the segment and not deleted (the flags are
+    read only when the segment has deletions: each is a cache miss)."""
+    return d < n_docs and not (any_deleted and deleted[d])
+
+
+@njit(cache=True, nogil=True)
 def _find(array, start, end, value):
     """First position in the sorted ``array[start:end]`` holding ``value`` or more."""
     while start < end:
@@ -230,7 +237,7 @@ def _search(
     # k-th best part (a long list's stored one, at a rank that allows for every deletion; a
     # short list's found in it), so at least k score that list's weight of it or more.
     column = np.searchsorted(_RANKS, min_rank)  # the long lists' rank to use, if any
-    any_deleted = min_rank > k  # (else the flags are not read: each is a cache miss)
+    any_deleted = min_rank > k  # (see _live)
     heap = np.empty(k, np.float64)  # the k best selection sums so far (first, a list's parts)
     seed = 0.0
     for p in range(m):  # a new question's words are in main memory: fetch them together
@@ -260,11 +267,7 @@ def _search(
             size = 0
             for j in range(lo[p], hi[p]):
                 d = post_doc[j]
-                if (
-                    d < n_docs
-                    and not (any_deleted and deleted[d])
-                    and (size < k or post_part[j] > heap[0])
-                ):
+                if _live(d, n_docs, any_deleted, deleted) and (size < k or post_part[j] > heap[0]):
                     size = _push(heap, size, k, post_part[j])
             if size == k:
                 seed = max(seed, idf[p] * heap[0])
@@ -375,7 +378,7 @@ def _search(
             score = buffer[x]
             buffer[x] = 0.0
             d = start + x
-            if score < bar or d >= n_docs or (any_deleted and deleted[d]):
+            if score < bar or not _live(d, n_docs, any_deleted, deleted):
                 continue
             _prefetch(norm, d)  # for the rescoring: a miss each, taken while the scan goes on
             pool_doc[pooled], pool_score[pooled] = d, score
